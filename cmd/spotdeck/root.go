@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"spotdeck/azure"
+	"spotdeck/config"
+	"spotdeck/tui"
+)
+
+// globals are the flags every subcommand shares.
+type globals struct {
+	subscription  string
+	resourceGroup string
+	armEndpoint   string
+	configPath    string
+}
+
+// settings are the flags, the environment and the config file merged, flags first.
+type settings struct {
+	cfg         config.Config
+	configPath  string
+	configFound bool
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "spotdeck",
+		Short: "Console for Azure Functions hosts on Spot VM scale sets",
+		Long: "spotdeck lists your Spot scale sets and their instances, live.\n\n" +
+			"Try it with no Azure at all: spotdeck demo",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(g)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see spotdeck --help)", err)}
+	})
+	flags := root.PersistentFlags()
+	flags.StringVar(&g.subscription, "subscription", "",
+		"subscription ID (default: $AZURE_SUBSCRIPTION_ID, then the config file)")
+	flags.StringVar(&g.resourceGroup, "resource-group", "", "only this resource group")
+	flags.StringVar(&g.armEndpoint, "arm-endpoint", "",
+		"Resource Manager endpoint (default: Azure public cloud)")
+	flags.StringVar(&g.configPath, "config", "",
+		"config file (default: $XDG_CONFIG_HOME/spotdeck/config.yaml)")
+	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g))
+	return root
+}
+
+// load merges the config file, the environment and the flags.
+func (g *globals) load() (settings, error) {
+	path := g.configPath
+	if path == "" {
+		p, err := config.DefaultPath()
+		if err != nil {
+			return settings{}, err
+		}
+		path = p
+	}
+	cfg, found, err := config.Load(path)
+	if err != nil {
+		return settings{}, err
+	}
+	if env := os.Getenv("AZURE_SUBSCRIPTION_ID"); env != "" && cfg.Subscription == "" {
+		cfg.Subscription = env
+	}
+	override(&cfg.Subscription, g.subscription)
+	override(&cfg.ResourceGroup, g.resourceGroup)
+	override(&cfg.ARMEndpoint, g.armEndpoint)
+	return settings{cfg: cfg, configPath: path, configFound: found}, nil
+}
+
+func override(dst *string, flag string) {
+	if flag != "" {
+		*dst = flag
+	}
+}
+
+// client builds the fleet reader the settings describe.
+func (s settings) client() (*azure.Client, error) {
+	if s.cfg.Subscription == "" {
+		return nil, usageError{fmt.Errorf("no subscription: pass --subscription, set " +
+			"AZURE_SUBSCRIPTION_ID, or write subscription: in the config file; " +
+			"to try spotdeck without Azure, run: spotdeck demo")}
+	}
+	return azure.NewClient(azure.ClientOptions{
+		SubscriptionID: s.cfg.Subscription,
+		ResourceGroup:  s.cfg.ResourceGroup,
+		ARMEndpoint:    s.cfg.ARMEndpoint,
+	})
+}
+
+func runConsole(g *globals) error {
+	s, err := g.load()
+	if err != nil {
+		return err
+	}
+	client, err := s.client()
+	if err != nil {
+		return err
+	}
+	closeLog, err := openLog()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	return tui.Run(tui.Options{
+		Reader:    client,
+		Scope:     scope(s.cfg.Subscription, s.cfg.ResourceGroup, s.cfg.ARMEndpoint),
+		Refresh:   s.cfg.RefreshInterval(),
+		ScaleSets: s.cfg.ScaleSets,
+	})
+}
+
+// scope names what the console shows, short enough for the header.
+func scope(subscription, resourceGroup, endpoint string) string {
+	parts := []string{"sub " + shortID(subscription)}
+	if resourceGroup != "" {
+		parts = append(parts, resourceGroup)
+	}
+	if u, err := url.Parse(endpoint); err == nil && endpoint != "" &&
+		!strings.HasSuffix(u.Hostname(), "management.azure.com") {
+		parts = append(parts, u.Host)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}

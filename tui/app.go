@@ -1,0 +1,188 @@
+// Package tui is the console: a root model that owns the latest reading of the fleet and a
+// stack of screens that render it.
+package tui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"spotdeck/azure"
+	"spotdeck/tui/instances"
+	"spotdeck/tui/keys"
+	"spotdeck/tui/scalesets"
+	"spotdeck/tui/screen"
+)
+
+// Options configure the console.
+type Options struct {
+	// Reader reads the fleet; the console calls it only from commands, never in View.
+	Reader azure.FleetReader
+	// Scope describes what is shown, e.g. "subscription 1234… · rg-functions" or "demo".
+	Scope string
+	// Refresh is the auto-refresh interval.
+	Refresh time.Duration
+	// Timeout bounds one reading of the fleet; zero means twice Refresh, at least 20s.
+	Timeout time.Duration
+	// ScaleSets, when not empty, limits the console to these scale sets by name.
+	ScaleSets []string
+	// Now gives the time; nil means time.Now. Tests pass a fixed clock.
+	Now func() time.Time
+}
+
+// Model is the root model of the console.
+type Model struct {
+	opts     Options
+	stack    []screen.Screen
+	fleet    azure.Fleet
+	hasFleet bool
+	lastGood time.Time
+	err      error
+	loading  bool
+	gen      int // generation of the auto-refresh loop, so a manual refresh restarts it
+	help     bool
+	width    int
+	height   int
+}
+
+// New returns the console's root model on the scale sets screen.
+func New(opts Options) Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = 10 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = max(2*opts.Refresh, 20*time.Second)
+	}
+	return Model{opts: opts, stack: []screen.Screen{scalesets.New()}, loading: true,
+		width: 80, height: 24}
+}
+
+type (
+	// fleetMsg carries one reading of the fleet, or why it failed.
+	fleetMsg struct {
+		fleet azure.Fleet
+		err   error
+		gen   int
+	}
+	// refreshMsg asks for the next automatic reading of generation gen.
+	refreshMsg struct{ gen int }
+	// clockMsg redraws the "updated Ns ago" line once a second.
+	clockMsg struct{}
+)
+
+// Init starts the first reading and the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(readFleetCmd(m.opts, m.gen), clockCmd())
+}
+
+// Update hands each message to a named method.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return m.resize(msg.Width, msg.Height), nil
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	case fleetMsg:
+		return m.takeFleet(msg)
+	case refreshMsg:
+		if msg.gen != m.gen || m.loading {
+			return m, nil
+		}
+		m.loading = true
+		return m, readFleetCmd(m.opts, m.gen)
+	case clockMsg:
+		return m, clockCmd()
+	case screen.OpenScaleSetMsg:
+		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now)), nil
+	}
+	return m.forward(msg)
+}
+
+func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type == tea.KeyCtrlC {
+		return m, tea.Quit
+	}
+	if m.top().Capturing() {
+		return m.forward(msg)
+	}
+	if m.help {
+		m.help = !key.Matches(msg, keys.Help, keys.Back, keys.Quit)
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, keys.Help):
+		m.help = true
+		return m, nil
+	case key.Matches(msg, keys.Refresh):
+		return m.refreshNow()
+	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
+		m.stack = m.stack[:len(m.stack)-1]
+		return m, nil
+	}
+	return m.forward(msg)
+}
+
+// refreshNow reads the fleet at once and restarts the auto-refresh loop after it.
+func (m Model) refreshNow() (tea.Model, tea.Cmd) {
+	m.gen++
+	if m.loading {
+		return m, nil
+	}
+	m.loading = true
+	return m, readFleetCmd(m.opts, m.gen)
+}
+
+func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
+	m.loading = false
+	if msg.err != nil {
+		// The last good reading stays on screen, marked stale by the header.
+		m.err = msg.err
+	} else {
+		m.err = nil
+		m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Now()
+		for _, s := range m.stack {
+			s.SetFleet(m.fleet)
+		}
+	}
+	return m, refreshAfterCmd(m.opts.Refresh, m.gen)
+}
+
+func (m Model) push(s screen.Screen) Model {
+	s.SetSize(m.width, m.bodyHeight())
+	s.SetFleet(m.fleet)
+	m.stack = append(m.stack, s)
+	return m
+}
+
+func (m Model) resize(width, height int) Model {
+	m.width, m.height = width, height
+	for _, s := range m.stack {
+		s.SetSize(width, m.bodyHeight())
+	}
+	return m
+}
+
+func (m Model) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
+	top, cmd := m.top().Update(msg)
+	m.stack[len(m.stack)-1] = top
+	return m, cmd
+}
+
+func (m Model) top() screen.Screen { return m.stack[len(m.stack)-1] }
+
+// bodyHeight is what is left for a screen under the header and above the status line.
+func (m Model) bodyHeight() int { return max(m.height-2, 3) }
+
+func clockCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
+
+func refreshAfterCmd(d time.Duration, gen int) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return refreshMsg{gen: gen} })
+}

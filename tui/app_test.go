@@ -1,0 +1,313 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"spotdeck/azure"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var testNow = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+// fakeReader stands in for Azure: it returns a fixed fleet and counts calls.
+type fakeReader struct {
+	mu        sync.Mutex
+	sets      []azure.ScaleSet
+	instances map[string][]azure.Instance
+	err       error
+	calls     int
+}
+
+func (f *fakeReader) ListScaleSets(context.Context) ([]azure.ScaleSet, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return append([]azure.ScaleSet(nil), f.sets...), nil
+}
+
+func (f *fakeReader) ListInstances(_ context.Context, _, name string) ([]azure.Instance, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.instances[name], nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func sampleReader() *fakeReader {
+	created := testNow.Add(-3 * time.Hour)
+	return &fakeReader{
+		sets: []azure.ScaleSet{
+			{ID: "/a", Name: "vmss-func-win", ResourceGroup: "rg-functions",
+				Location: "westeurope", SKU: "Standard_D2s_v5", Capacity: ptr(int64(3)),
+				Priority: "spot", EvictionPolicy: "delete", MaxPrice: ptr(-1.0),
+				UpgradeMode: "manual", HasCustomScript: true, HasHealthExtension: true,
+				Label: "v7", Zones: []string{"1", "2", "3"}, ProvisioningState: "succeeded"},
+			{ID: "/b", Name: "vmss-func-linux", ResourceGroup: "rg-functions"},
+		},
+		instances: map[string][]azure.Instance{
+			"vmss-func-win": {
+				{ID: "0", Name: "vmss-func-win_0", Zone: "1", Power: "running",
+					Health: "healthy", Provisioning: "succeeded", LatestModel: ptr(true),
+					Extension: azure.ExtensionStatus{State: "succeeded"}, Created: &created},
+				{ID: "1", Name: "vmss-func-win_1", Zone: "2", Power: "running",
+					Health: "unhealthy", Provisioning: "succeeded", LatestModel: ptr(false),
+					Extension: azure.ExtensionStatus{State: "failed",
+						Message: "install.ps1 exited with 1"}, Created: &created},
+				// An instance read without instance view: nothing may look healthy.
+				{ID: "2", Name: "vmss-func-win_2"},
+			},
+		},
+	}
+}
+
+// loaded returns a console of the given size that has read the fleet once.
+func loaded(t *testing.T, r *fakeReader, width, height int) Model {
+	t.Helper()
+	m := New(Options{Reader: r, Refresh: 10 * time.Second, Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: width, Height: height})
+	return step(t, m, readFleetCmd(m.opts, m.gen)())
+}
+
+// step applies one message and runs any screen-level command it returns that is not a timer.
+func step(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	next, cmd := m.Update(msg)
+	m = next.(Model)
+	if cmd != nil {
+		if out := runQuick(cmd); out != nil {
+			next, _ = m.Update(out)
+			m = next.(Model)
+		}
+	}
+	return m
+}
+
+// runQuick runs a command and returns its message if it answers at once (not a tick).
+func runQuick(cmd tea.Cmd) tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		if _, isQuit := msg.(tea.QuitMsg); isQuit {
+			return nil
+		}
+		return msg
+	case <-time.After(50 * time.Millisecond):
+		return nil
+	}
+}
+
+func press(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "down":
+			msg = tea.KeyMsg{Type: tea.KeyDown}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		m = step(t, m, msg)
+	}
+	return m
+}
+
+func TestScaleSetsScreenShowsFleet(t *testing.T) {
+	m := loaded(t, sampleReader(), 100, 24)
+	view := m.View()
+	for _, want := range []string{"vmss-func-win", "vmss-func-linux", "2/3", "1/3",
+		"updated 0s ago", "max price -1 (no eviction for price)", "✓ v7"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("scale sets view lacks %q:\n%s", want, view)
+		}
+	}
+}
+
+func TestEnterOpensInstancesAndEscGoesBack(t *testing.T) {
+	m := press(t, loaded(t, sampleReader(), 100, 24), "enter")
+	view := m.View()
+	for _, want := range []string{"spotdeck ▸ scale sets ▸ vmss-func-win", "vmss-func-win_1",
+		"✗ unhealthy", "◐ behind", "install.ps1 exited with 1", "? unknown"} {
+		if want == "install.ps1 exited with 1" {
+			m2 := press(t, m, "down")
+			view = m2.View()
+		}
+		if !strings.Contains(view, want) {
+			t.Errorf("instances view lacks %q:\n%s", want, view)
+		}
+	}
+	back := press(t, m, "esc").View()
+	if !strings.Contains(back, "vmss-func-linux") || strings.Contains(back, "▸ vmss-func-win") {
+		t.Errorf("esc did not return to the scale sets:\n%s", back)
+	}
+}
+
+func TestInstanceWithoutInstanceViewIsNeverRunning(t *testing.T) {
+	m := press(t, loaded(t, sampleReader(), 100, 24), "enter")
+	row := lineContaining(m.View(), "vmss-func-win_2")
+	if row == "" {
+		t.Fatalf("no row for instance 2:\n%s", m.View())
+	}
+	if strings.Contains(row, "running") || strings.Contains(row, "healthy") {
+		t.Errorf("instance without instance view reads %q; want unknown values", row)
+	}
+	if strings.Count(row, "unknown") < 3 {
+		t.Errorf("instance without instance view should read unknown: %q", row)
+	}
+}
+
+func TestFailedRefreshKeepsDataMarkedStale(t *testing.T) {
+	r := sampleReader()
+	m := loaded(t, r, 100, 24)
+	r.err = errors.New("read scale sets: AuthorizationFailed (403)")
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	view := m.View()
+	for _, want := range []string{"vmss-func-win", "⚠ stale", "✗ read scale sets: AuthorizationFailed"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("after a failed refresh the view lacks %q:\n%s", want, view)
+		}
+	}
+}
+
+func TestFirstReadFailureSaysWhatToDo(t *testing.T) {
+	r := sampleReader()
+	r.err = errors.New("no route to management endpoint")
+	view := loaded(t, r, 80, 24).View()
+	if !strings.Contains(view, "Could not read the fleet") || !strings.Contains(view, "Press r") {
+		t.Errorf("first failure view:\n%s", view)
+	}
+}
+
+func TestFilterNarrowsRows(t *testing.T) {
+	m := press(t, loaded(t, sampleReader(), 100, 24), "/", "l", "i", "n", "enter")
+	view := m.View()
+	if strings.Contains(view, "vmss-func-win ") || !strings.Contains(view, "vmss-func-linux") {
+		t.Errorf("filter 'lin' should leave only the linux set:\n%s", view)
+	}
+	// While the prompt is open, q is text, not quit.
+	m = press(t, m, "/", "q")
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}); cmd != nil {
+		if _, quit := cmd().(tea.QuitMsg); quit {
+			t.Error("q quit the console while the filter prompt was open")
+		}
+	}
+}
+
+func TestHelpListsKeys(t *testing.T) {
+	view := press(t, loaded(t, sampleReader(), 80, 24), "?").View()
+	for _, want := range []string{"Keys of scale sets", "enter", "filter rows", "refresh now"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("help lacks %q:\n%s", want, view)
+		}
+	}
+}
+
+func TestRefreshKeyReadsAgain(t *testing.T) {
+	r := sampleReader()
+	m := loaded(t, r, 80, 24)
+	before := r.calls
+	press(t, m, "r")
+	if r.calls <= before {
+		t.Errorf("r made no new reading: calls %d → %d", before, r.calls)
+	}
+}
+
+func TestViewFitsTerminal(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 15}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m := loaded(t, sampleReader(), size[0], size[1])
+			for _, view := range []string{m.View(), press(t, m, "enter").View()} {
+				lines := strings.Split(view, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("view has %d lines, want %d", len(lines), size[1])
+				}
+				for _, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("line %q is %d wide, over %d", l, w, size[0])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	m := loaded(t, sampleReader(), 80, 24)
+	golden(t, "scalesets_80x24", m.View())
+	golden(t, "instances_80x24", press(t, m, "enter").View())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run go test ./tui -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func lineContaining(view, s string) string {
+	for _, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// BenchmarkInstancesView draws one frame of a 5,000-instance scale set.
+func BenchmarkInstancesView(b *testing.B) {
+	r := sampleReader()
+	big := make([]azure.Instance, 5000)
+	created := testNow.Add(-time.Hour)
+	for i := range big {
+		big[i] = azure.Instance{ID: fmt.Sprint(i), Name: fmt.Sprintf("vmss-func-win_%d", i),
+			Zone: fmt.Sprint(i%3 + 1), Power: "running", Health: "healthy",
+			Provisioning: "succeeded", LatestModel: ptr(i%7 != 0),
+			Extension: azure.ExtensionStatus{State: "succeeded"}, Created: &created}
+	}
+	r.instances["vmss-func-win"] = big
+	t := &testing.T{}
+	m := press(t, loaded(t, r, 120, 40), "enter")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}

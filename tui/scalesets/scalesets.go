@@ -1,0 +1,222 @@
+// Package scalesets is the console's first screen: one row per scale set, with how many of
+// its instances run and answer healthy.
+package scalesets
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"spotdeck/azure"
+	"spotdeck/tui/keys"
+	"spotdeck/tui/screen"
+	"spotdeck/tui/table"
+	"spotdeck/tui/theme"
+)
+
+// detailLines is the height of the pane under the table that describes the selected row.
+const detailLines = 3
+
+var columns = []table.Column{
+	{Title: "NAME", Width: 16, Grow: true},
+	{Title: "RG", Width: 12, Grow: true, Drop: 6},
+	{Title: "LOCATION", Width: 10, Drop: 5},
+	{Title: "SKU", Width: 16, Drop: 3},
+	{Title: "PRIORITY", Width: 8, Drop: 4},
+	{Title: "EVICT", Width: 10, Drop: 7},
+	{Title: "CAP", Width: 3},
+	{Title: "RUNNING", Width: 7},
+	{Title: "HEALTHY", Width: 7},
+	{Title: "UPGRADE", Width: 9, Drop: 2},
+	{Title: "LABEL", Width: 10, Drop: 1},
+}
+
+// Model is the scale sets screen.
+type Model struct {
+	all     []azure.ScaleSet
+	shown   []int // indexes into all that pass the filter
+	table   table.Model
+	filter  screen.Filter
+	width   int
+	height  int
+	emptyAt string
+}
+
+// New returns an empty scale sets screen.
+func New() *Model {
+	return &Model{table: table.New(columns), filter: screen.NewFilter()}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return "scale sets" }
+
+// Keys lists the screen's keys.
+func (m *Model) Keys() []key.Binding {
+	return append([]key.Binding{keys.Open, keys.Filter}, keys.TableKeys()...)
+}
+
+// Capturing tells whether the filter prompt is open.
+func (m *Model) Capturing() bool { return m.filter.Active() }
+
+// SetSize lays the table out in the space given.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = width, height
+	m.table.SetSize(width, height-detailLines-1)
+}
+
+// SetFleet takes the latest reading, keeping the selection on the same scale set.
+func (m *Model) SetFleet(fleet azure.Fleet) {
+	selected := m.Selected()
+	m.all = fleet.ScaleSets
+	m.applyFilter()
+	if selected != nil {
+		m.selectByID(selected.ID)
+	}
+}
+
+// Selected returns the scale set under the cursor, nil when there is none.
+func (m *Model) Selected() *azure.ScaleSet {
+	i := m.table.Cursor()
+	if i < 0 || i >= len(m.shown) {
+		return nil
+	}
+	return &m.all[m.shown[i]]
+}
+
+// Update handles the filter, the movement keys and Enter.
+func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
+	before := m.filter.Query()
+	var used bool
+	if m.filter, used = m.filter.Update(msg); used {
+		if m.filter.Query() != before {
+			m.applyFilter()
+		}
+		return m, nil
+	}
+	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, keys.Open) {
+		if s := m.Selected(); s != nil {
+			return m, screen.Open(screen.OpenScaleSetMsg{ResourceGroup: s.ResourceGroup, Name: s.Name})
+		}
+		return m, nil
+	}
+	m.table = m.table.Update(msg)
+	return m, nil
+}
+
+// View draws the table, the filter and the details of the selected scale set.
+func (m *Model) View() string {
+	if len(m.all) == 0 {
+		return theme.Dim.Render("No scale sets in scope yet. " +
+			"Check --subscription and --resource-group, or press r to read again.")
+	}
+	var b strings.Builder
+	b.WriteString(m.table.View())
+	b.WriteString("\n")
+	b.WriteString(m.filter.View())
+	b.WriteString("\n")
+	b.WriteString(m.details())
+	return b.String()
+}
+
+func (m *Model) applyFilter() {
+	m.shown = m.shown[:0]
+	for i, s := range m.all {
+		if m.filter.Match(s.Name, s.ResourceGroup, s.Location, s.SKU, s.Priority, s.Label) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	m.table.SetRows(len(m.shown), m.cells)
+}
+
+func (m *Model) selectByID(id string) {
+	for row, i := range m.shown {
+		if m.all[i].ID == id {
+			m.table.SetCursor(row)
+			return
+		}
+	}
+}
+
+func (m *Model) cells(row int) []string {
+	s := m.all[m.shown[row]]
+	c := screen.Count(s.Instances)
+	return []string{
+		s.Name, s.ResourceGroup, screen.Or(s.Location), screen.Or(s.SKU),
+		priorityCell(s.Priority), screen.Or(s.EvictionPolicy), screen.Int(s.Capacity),
+		countCell(s, c.Running, c.Total), healthyCell(s, c),
+		screen.Or(s.UpgradeMode), labelCell(s),
+	}
+}
+
+func priorityCell(priority string) string {
+	if priority == "spot" {
+		return theme.State(theme.Busy, "spot")
+	}
+	return screen.Or(priority)
+}
+
+func countCell(s azure.ScaleSet, n, total int) string {
+	if s.InstancesErr != nil {
+		return theme.State(theme.Bad, "error")
+	}
+	return fmt.Sprintf("%d/%d", n, total)
+}
+
+func healthyCell(s azure.ScaleSet, c screen.Counts) string {
+	text := countCell(s, c.Healthy, c.Total)
+	switch {
+	case s.InstancesErr != nil:
+		return text
+	case c.Unhealthy > 0:
+		return theme.State(theme.Bad, text)
+	case c.Total > 0 && c.Healthy == c.Total:
+		return theme.State(theme.Good, text)
+	default:
+		return theme.State(theme.Busy, text)
+	}
+}
+
+func labelCell(s azure.ScaleSet) string {
+	if !s.HasCustomScript {
+		return theme.Dim.Render("no script")
+	}
+	return screen.Or(s.Label)
+}
+
+// details describes the selected scale set in words, for what the columns cannot hold.
+func (m *Model) details() string {
+	s := m.Selected()
+	if s == nil {
+		return theme.Dim.Render("No scale set matches the filter.")
+	}
+	spot := fmt.Sprintf("%s · evict %s · %s", screen.Or(s.Priority),
+		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice))
+	model := fmt.Sprintf("upgrade %s · script %s · health ext %s · zones %s · %s",
+		screen.Or(s.UpgradeMode), yesNo(s.HasCustomScript, s.Label),
+		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
+	lines := []string{theme.Title.Render(s.Name) + "  " + spot, theme.Dim.Render(model)}
+	if s.InstancesErr != nil {
+		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func yesNo(ok bool, detail string) string {
+	switch {
+	case !ok:
+		return "✗ none"
+	case detail != "":
+		return "✓ " + detail
+	default:
+		return "✓"
+	}
+}
+
+func zones(z []string) string {
+	if len(z) == 0 {
+		return "none"
+	}
+	return strings.Join(z, ",")
+}

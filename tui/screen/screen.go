@@ -1,0 +1,39 @@
+// Package screen holds what every screen of the console shares: the Screen interface, the
+// messages screens send the root model, and the row filter.
+package screen
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"spotdeck/azure"
+)
+
+// Screen is one page of the console. The root model owns the data and hands each screen
+// the latest fleet; screens only render what they are handed and never call Azure.
+type Screen interface {
+	Update(msg tea.Msg) (Screen, tea.Cmd)
+	View() string
+	// SetSize gives the screen the space below the header and above the status line.
+	SetSize(width, height int)
+	// SetFleet hands the screen the latest reading of the fleet.
+	SetFleet(fleet azure.Fleet)
+	// Title names the screen in the header, e.g. "scale sets".
+	Title() string
+	// Keys lists the screen's own keys for the help page.
+	Keys() []key.Binding
+	// Capturing tells whether the screen is taking typed text (a filter), so the root
+	// must not treat letters as commands.
+	Capturing() bool
+}
+
+// OpenScaleSetMsg asks the root to show the instances of a scale set.
+type OpenScaleSetMsg struct {
+	ResourceGroup string
+	Name          string
+}
+
+// Open returns a command that sends msg, for screens that ask the root to navigate.
+func Open(msg tea.Msg) tea.Cmd {
+	return func() tea.Msg { return msg }
+}

@@ -1,0 +1,139 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"spotdeck/azure"
+	"spotdeck/tui/keys"
+	"spotdeck/tui/screen"
+	"spotdeck/tui/theme"
+)
+
+// readFleetCmd reads the fleet in a command, with a deadline, and reports it as a fleetMsg.
+// It captures the options, not the model, so it cannot race with Update.
+func readFleetCmd(opts Options, gen int) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
+		defer cancel()
+		fleet, err := azure.ReadFleet(ctx, opts.Reader,
+			azure.ReadOptions{ScaleSets: opts.ScaleSets, Now: opts.Now})
+		return fleetMsg{fleet: fleet, err: err, gen: gen}
+	}
+}
+
+// View draws the header, the top screen (or the help page) and the status line.
+func (m Model) View() string {
+	body := m.top().View()
+	if m.help {
+		body = m.helpView()
+	} else if !m.hasFleet {
+		body = m.firstLoadView()
+	}
+	return m.header() + "\n" + clip(body, m.width, m.bodyHeight()) + "\n" + m.statusLine()
+}
+
+// clip cuts the body to the screen: each line to width, and exactly height lines, so a
+// long message can never push the header off or wrap.
+func clip(body string, width, height int) string {
+	lines := strings.Split(body, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > width {
+			lines[i] = ansi.Truncate(l, width, "…")
+		}
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) header() string {
+	crumbs := []string{theme.Title.Render("spotdeck")}
+	for _, s := range m.stack {
+		crumbs = append(crumbs, s.Title())
+	}
+	left := strings.Join(crumbs, " ▸ ")
+	right := m.freshness()
+	if m.opts.Scope != "" {
+		right = m.opts.Scope + " · " + right
+	}
+	space := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if space < 1 {
+		return left + " " + right
+	}
+	return left + strings.Repeat(" ", space) + right
+}
+
+// freshness says how old the data on screen is, and that it is stale after a failure.
+func (m Model) freshness() string {
+	switch {
+	case !m.hasFleet && m.err == nil:
+		return "loading…"
+	case !m.hasFleet:
+		return theme.State(theme.Bad, "no data")
+	}
+	ago := "updated " + screen.Since(m.opts.Now().Sub(m.lastGood)) + " ago"
+	if m.loading {
+		ago += " ⟳"
+	}
+	if m.err != nil {
+		return theme.WarnLine.Render("⚠ stale · " + ago)
+	}
+	return theme.Dim.Render(ago)
+}
+
+func (m Model) statusLine() string {
+	if m.err != nil {
+		return theme.ErrorLine.Render(truncate("✗ "+m.err.Error(), m.width))
+	}
+	hint := "? keys · r refresh · q quit"
+	if len(m.stack) > 1 {
+		hint = "esc back · " + hint
+	} else {
+		hint = "enter open · / filter · " + hint
+	}
+	return theme.Dim.Render(truncate(hint, m.width))
+}
+
+func (m Model) firstLoadView() string {
+	if m.err != nil {
+		return theme.ErrorLine.Render("Could not read the fleet:\n\n  "+m.err.Error()) +
+			"\n\n" + theme.Dim.Render("Press r to try again, q to quit.")
+	}
+	return theme.Dim.Render("Reading scale sets and instances…")
+}
+
+func (m Model) helpView() string {
+	var b strings.Builder
+	b.WriteString(theme.Title.Render("Keys of " + m.top().Title()))
+	b.WriteString("\n\n")
+	global := []key.Binding{keys.Refresh, keys.Help, keys.Quit}
+	for _, k := range append(m.top().Keys(), global...) {
+		h := k.Help()
+		fmt.Fprintf(&b, "  %s %s\n", theme.HelpKey.Render(fmt.Sprintf("%-10s", h.Key)), h.Desc)
+	}
+	fmt.Fprintf(&b, "\n%s", theme.Dim.Render(fmt.Sprintf(
+		"Refreshes every %s on its own. Press ? or esc to close.", m.opts.Refresh)))
+	return b.String()
+}
+
+func truncate(s string, width int) string {
+	return ansi.Truncate(s, width, "…")
+}
+
+// Run starts the console full screen and returns when the operator quits.
+func Run(opts Options) error {
+	p := tea.NewProgram(New(opts), tea.WithAltScreen())
+	_, err := p.Run()
+	return err
+}
