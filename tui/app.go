@@ -3,16 +3,19 @@
 package tui
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
+	"spotdeck/events"
 	"spotdeck/tui/instances"
 	"spotdeck/tui/keys"
 	"spotdeck/tui/scalesets"
 	"spotdeck/tui/screen"
+	"spotdeck/tui/timeline"
 )
 
 // Options configure the console.
@@ -29,6 +32,10 @@ type Options struct {
 	ScaleSets []string
 	// Now gives the time; nil means time.Now. Tests pass a fixed clock.
 	Now func() time.Time
+	// Events, when set, keeps the events on disk across sessions.
+	Events *events.Store
+	// Activity, when set, is read once a minute to confirm evictions.
+	Activity azure.ActivityReader
 }
 
 // Model is the root model of the console.
@@ -44,6 +51,10 @@ type Model struct {
 	help     bool
 	width    int
 	height   int
+
+	events         []events.Event // newest first, the last day
+	activityReadAt time.Time
+	activityErr    error
 }
 
 // New returns the console's root model on the scale sets screen.
@@ -76,7 +87,13 @@ type (
 
 // Init starts the first reading and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(readFleetCmd(m.opts, m.gen), clockCmd())
+	cmds := []tea.Cmd{readFleetCmd(m.opts, m.gen), clockCmd(),
+		loadEventsCmd(m.opts.Events, m.opts.Now())}
+	if m.opts.Activity != nil {
+		cmds = append(cmds, readActivityCmd(m.opts.Activity, m.activitySince(), m.opts.Timeout,
+			m.opts.Now))
+	}
+	return tea.Batch(cmds...)
 }
 
 // Update hands each message to a named method.
@@ -96,6 +113,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, readFleetCmd(m.opts, m.gen)
 	case clockMsg:
 		return m, clockCmd()
+	case eventsLoadedMsg:
+		m.events = mergeEvents(m.events, msg.evs, m.opts.Now().Add(-events.Retention))
+		m.handEvents()
+		return m, nil
+	case storedMsg:
+		if msg.err != nil {
+			slog.Error("store events", "err", msg.err)
+		}
+		return m, nil
+	case activityTickMsg:
+		return m, readActivityCmd(m.opts.Activity, m.activitySince(), m.opts.Timeout, m.opts.Now)
+	case activityMsg:
+		return m.takeActivity(msg)
 	case screen.OpenScaleSetMsg:
 		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now)), nil
 	}
@@ -121,6 +151,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, keys.Refresh):
 		return m.refreshNow()
+	case key.Matches(msg, keys.Events) && m.top().Title() != "events":
+		return m.push(timeline.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
@@ -143,19 +175,27 @@ func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 	if msg.err != nil {
 		// The last good reading stays on screen, marked stale by the header.
 		m.err = msg.err
-	} else {
-		m.err = nil
-		m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Now()
-		for _, s := range m.stack {
-			s.SetFleet(m.fleet)
-		}
+		return m, refreshAfterCmd(m.opts.Refresh, m.gen)
 	}
-	return m, refreshAfterCmd(m.opts.Refresh, m.gen)
+	var changes []events.Event
+	if m.hasFleet {
+		changes = events.Diff(m.fleet, msg.fleet, nil)
+	}
+	m.err = nil
+	m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Now()
+	for _, s := range m.stack {
+		s.SetFleet(m.fleet)
+	}
+	m, store := m.record(changes)
+	return m, tea.Batch(refreshAfterCmd(m.opts.Refresh, m.gen), store)
 }
 
 func (m Model) push(s screen.Screen) Model {
 	s.SetSize(m.width, m.bodyHeight())
 	s.SetFleet(m.fleet)
+	if es, ok := s.(eventsSetter); ok {
+		es.SetEvents(m.events)
+	}
 	m.stack = append(m.stack, s)
 	return m
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"spotdeck/azure"
+	"spotdeck/events"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -92,18 +93,36 @@ func loaded(t *testing.T, r *fakeReader, width, height int) Model {
 	return step(t, m, readFleetCmd(m.opts, m.gen)())
 }
 
-// step applies one message and runs any screen-level command it returns that is not a timer.
+// step applies one message, then runs the commands it returns that answer at once (not
+// timers), one level deep, feeding their messages back.
 func step(t *testing.T, m Model, msg tea.Msg) Model {
 	t.Helper()
 	next, cmd := m.Update(msg)
 	m = next.(Model)
-	if cmd != nil {
-		if out := runQuick(cmd); out != nil {
-			next, _ = m.Update(out)
-			m = next.(Model)
-		}
+	for _, out := range quickMessages(cmd) {
+		next, _ = m.Update(out)
+		m = next.(Model)
 	}
 	return m
+}
+
+// quickMessages runs cmd, opening batches, and returns the messages that came at once.
+func quickMessages(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := runQuick(cmd)
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range batch {
+			out = append(out, quickMessages(c)...)
+		}
+		return out
+	}
+	if msg == nil {
+		return nil
+	}
+	return []tea.Msg{msg}
 }
 
 // runQuick runs a command and returns its message if it answers at once (not a tick).
@@ -154,15 +173,15 @@ func TestScaleSetsScreenShowsFleet(t *testing.T) {
 func TestEnterOpensInstancesAndEscGoesBack(t *testing.T) {
 	m := press(t, loaded(t, sampleReader(), 100, 24), "enter")
 	view := m.View()
-	for _, want := range []string{"spotdeck ▸ scale sets ▸ vmss-func-win", "vmss-func-win_1",
-		"✗ unhealthy", "◐ behind", "install.ps1 exited with 1", "? unknown"} {
-		if want == "install.ps1 exited with 1" {
-			m2 := press(t, m, "down")
-			view = m2.View()
-		}
+	for _, want := range []string{"spotdeck ▸ scale sets ▸ vmss-func-win", "✗ unhealthy",
+		"◐ behind", "? unknown"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("instances view lacks %q:\n%s", want, view)
 		}
+	}
+	// The details under the table follow the cursor.
+	if view := press(t, m, "down").View(); !strings.Contains(view, "install.ps1 exited with 1") {
+		t.Errorf("details of instance 1 lack its script message:\n%s", view)
 	}
 	back := press(t, m, "esc").View()
 	if !strings.Contains(back, "vmss-func-linux") || strings.Contains(back, "▸ vmss-func-win") {
@@ -172,7 +191,7 @@ func TestEnterOpensInstancesAndEscGoesBack(t *testing.T) {
 
 func TestInstanceWithoutInstanceViewIsNeverRunning(t *testing.T) {
 	m := press(t, loaded(t, sampleReader(), 100, 24), "enter")
-	row := lineContaining(m.View(), "vmss-func-win_2")
+	row := lineContaining(m.View(), "2     vmss-func-win")
 	if row == "" {
 		t.Fatalf("no row for instance 2:\n%s", m.View())
 	}
@@ -309,5 +328,59 @@ func BenchmarkInstancesView(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = m.View()
+	}
+}
+
+func TestEvictionBetweenReadingsReachesTimelineAndStore(t *testing.T) {
+	r := sampleReader()
+	store, err := events.Open(filepath.Join(t.TempDir(), "events.jsonl"), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Options{Reader: r, Refresh: 10 * time.Second, Events: store,
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+
+	// Instance 0 of the Spot scale set is deallocated between two readings.
+	evicted := r.instances["vmss-func-win"][0]
+	evicted.Power = "deallocated"
+	r.instances["vmss-func-win"] = append([]azure.Instance{evicted},
+		r.instances["vmss-func-win"][1:]...)
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+
+	view := press(t, m, "e").View()
+	if !strings.Contains(view, "eviction (suspected)") || !strings.Contains(view, "running →") {
+		t.Errorf("timeline lacks the suspected eviction:\n%s", view)
+	}
+	// A console started later shows it too.
+	again, err := events.Open(store.Path(), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := New(Options{Reader: r, Events: again, Now: func() time.Time { return testNow }})
+	later = step(t, later, tea.WindowSizeMsg{Width: 100, Height: 24})
+	later = step(t, later, loadEventsCmd(again, testNow)())
+	later = step(t, later, readFleetCmd(later.opts, later.gen)())
+	if view := press(t, later, "e").View(); !strings.Contains(view, "eviction (suspected)") {
+		t.Errorf("a restarted console does not show the earlier eviction:\n%s", view)
+	}
+}
+
+type fakeActivity struct{ evs []azure.ActivityEviction }
+
+func (f fakeActivity) Evictions(context.Context, time.Time) ([]azure.ActivityEviction, error) {
+	return f.evs, nil
+}
+
+func TestActivityLogConfirmsEviction(t *testing.T) {
+	act := fakeActivity{evs: []azure.ActivityEviction{{Time: testNow.Add(-time.Minute),
+		ScaleSet: "vmss-func-win", InstanceID: "7", Simulated: true}}}
+	m := loaded(t, sampleReader(), 100, 24)
+	m.opts.Activity = act
+	m = step(t, m, readActivityCmd(act, testNow.Add(-time.Hour), time.Second, m.opts.Now)())
+	view := press(t, m, "e").View()
+	if !strings.Contains(view, "eviction (simulated)") {
+		t.Errorf("timeline lacks the simulated eviction from the Activity Log:\n%s", view)
 	}
 }

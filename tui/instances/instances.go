@@ -161,7 +161,7 @@ func (m *Model) selectByID(id string) {
 func (m *Model) cells(row int) []string {
 	in := m.set.Instances[m.shown[row]]
 	return []string{
-		in.ID, in.Name, screen.Or(in.Zone), screen.PowerCell(in.Power),
+		in.ID, in.Name, zoneCell(in.Zone), screen.PowerCell(in.Power),
 		screen.HealthCell(in.Health), screen.ProvisioningCell(in.Provisioning),
 		screen.ModelCell(in.LatestModel), screen.ProvisioningCell(in.Extension.State),
 		screen.Age(in.Created, m.now()),
@@ -187,4 +187,12 @@ func (m *Model) details() string {
 		style = theme.ErrorLine
 	}
 	return head + "\n" + style.Render(script)
+}
+
+// zoneCell shows "-" for an instance outside any zone (a regional scale set).
+func zoneCell(zone string) string {
+	if zone == "" {
+		return "-"
+	}
+	return zone
 }

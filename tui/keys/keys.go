@@ -11,6 +11,8 @@ var (
 	Back    = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
 	Filter  = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter rows"))
 	Open    = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
+	Events  = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events timeline"))
+	Watch   = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "incident watch"))
 )
 
 // Movement keys of a table.

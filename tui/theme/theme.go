@@ -38,6 +38,8 @@ const (
 	Busy
 	Bad
 	Unknown
+	// Info is a neutral fact, neither good nor bad (an instance added).
+	Info
 )
 
 // Glyph returns the mark drawn before a state word of the tone.
@@ -49,6 +51,8 @@ func (t Tone) Glyph() string {
 		return "◐"
 	case Bad:
 		return "✗"
+	case Info:
+		return "•"
 	default:
 		return "?"
 	}
@@ -63,6 +67,8 @@ func (t Tone) Style() lipgloss.Style {
 		return WarnLine
 	case Bad:
 		return ErrorLine
+	case Info:
+		return Header
 	default:
 		return Dim
 	}
