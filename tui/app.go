@@ -16,6 +16,7 @@ import (
 	"spotdeck/tui/scalesets"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/timeline"
+	"spotdeck/tui/watch"
 )
 
 // Options configure the console.
@@ -36,6 +37,13 @@ type Options struct {
 	Events *events.Store
 	// Activity, when set, is read once a minute to confirm evictions.
 	Activity azure.ActivityReader
+	// Queues reads the depths of QueueNames on every refresh, when both are set.
+	Queues     azure.QueueDepthReader
+	QueueNames []string
+	// Thresholds raise queue alerts.
+	Thresholds azure.QueueThresholds
+	// StartOnWatch opens the console on the watch screen.
+	StartOnWatch bool
 }
 
 // Model is the root model of the console.
@@ -55,6 +63,10 @@ type Model struct {
 	events         []events.Event // newest first, the last day
 	activityReadAt time.Time
 	activityErr    error
+
+	queues   []azure.QueueDepth
+	history  *azure.QueueHistory
+	alerting map[string]bool // queue alerts raised at the last reading
 }
 
 // New returns the console's root model on the scale sets screen.
@@ -68,8 +80,12 @@ func New(opts Options) Model {
 	if opts.Timeout <= 0 {
 		opts.Timeout = max(2*opts.Refresh, 20*time.Second)
 	}
-	return Model{opts: opts, stack: []screen.Screen{scalesets.New()}, loading: true,
-		width: 80, height: 24}
+	m := Model{opts: opts, stack: []screen.Screen{scalesets.New()}, loading: true,
+		width: 80, height: 24, history: azure.NewQueueHistory()}
+	if opts.StartOnWatch {
+		m.stack = append(m.stack, watch.New(opts.Now))
+	}
+	return m
 }
 
 type (
@@ -88,7 +104,7 @@ type (
 // Init starts the first reading and the clock.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{readFleetCmd(m.opts, m.gen), clockCmd(),
-		loadEventsCmd(m.opts.Events, m.opts.Now())}
+		loadEventsCmd(m.opts.Events, m.opts.Now()), readQueuesCmd(m.opts)}
 	if m.opts.Activity != nil {
 		cmds = append(cmds, readActivityCmd(m.opts.Activity, m.activitySince(), m.opts.Timeout,
 			m.opts.Now))
@@ -110,7 +126,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.loading = true
-		return m, readFleetCmd(m.opts, m.gen)
+		return m, tea.Batch(readFleetCmd(m.opts, m.gen), readQueuesCmd(m.opts))
+	case queuesMsg:
+		return m.takeQueues(msg)
 	case clockMsg:
 		return m, clockCmd()
 	case eventsLoadedMsg:
@@ -153,6 +171,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.refreshNow()
 	case key.Matches(msg, keys.Events) && m.top().Title() != "events":
 		return m.push(timeline.New(m.opts.Now)), nil
+	case key.Matches(msg, keys.Watch) && m.top().Title() != "watch":
+		return m.push(watch.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
@@ -167,7 +187,7 @@ func (m Model) refreshNow() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.loading = true
-	return m, readFleetCmd(m.opts, m.gen)
+	return m, tea.Batch(readFleetCmd(m.opts, m.gen), readQueuesCmd(m.opts))
 }
 
 func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
@@ -195,6 +215,9 @@ func (m Model) push(s screen.Screen) Model {
 	s.SetFleet(m.fleet)
 	if es, ok := s.(eventsSetter); ok {
 		es.SetEvents(m.events)
+	}
+	if qs, ok := s.(queuesSetter); ok {
+		qs.SetQueues(m.queues, m.history, m.opts.Thresholds)
 	}
 	m.stack = append(m.stack, s)
 	return m

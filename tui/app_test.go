@@ -19,6 +19,7 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/watch"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -382,5 +383,79 @@ func TestActivityLogConfirmsEviction(t *testing.T) {
 	view := press(t, m, "e").View()
 	if !strings.Contains(view, "eviction (simulated)") {
 		t.Errorf("timeline lacks the simulated eviction from the Activity Log:\n%s", view)
+	}
+}
+
+// fakeQueues returns the same depths each reading, and counts readings.
+type fakeQueues struct {
+	mu     sync.Mutex
+	counts map[string]int64
+	reads  int
+}
+
+func (f *fakeQueues) Depths(_ context.Context, names []string) []azure.QueueDepth {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	var out []azure.QueueDepth
+	for _, n := range names {
+		c := f.counts[n]
+		out = append(out, azure.QueueDepth{Name: n, ApproximateCount: &c, ReadAt: testNow})
+		twin := f.counts[n+"-poison"]
+		out = append(out, azure.QueueDepth{Name: n + "-poison", Poison: true,
+			ApproximateCount: &twin, ReadAt: testNow})
+	}
+	return out
+}
+
+func TestWatchScreenShowsFleetQueuesAndAlerts(t *testing.T) {
+	q := &fakeQueues{counts: map[string]int64{"orders": 1204, "orders-poison": 3}}
+	m := New(Options{Reader: sampleReader(), Queues: q, QueueNames: []string{"orders"},
+		Thresholds: azure.QueueThresholds{MaxDepth: 1000}, StartOnWatch: true,
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	m = step(t, m, readQueuesCmd(m.opts)())
+	view := m.View()
+	for _, want := range []string{"spotdeck ▸ scale sets ▸ watch", "vmss-func-win", "2/3",
+		"orders", "≈1,204", "orders-poison", "≈3", "queue-alert", "LATEST EVENTS"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("watch view lacks %q:\n%s", want, view)
+		}
+	}
+	// A raised alert is one event, not one per refresh.
+	m = step(t, m, readQueuesCmd(m.opts)())
+	if n := strings.Count(press(t, m, "e").View(), "queue-alert"); n != 1 {
+		t.Errorf("queue alert recorded %d times over two readings, want once", n)
+	}
+	if q.reads != 2 {
+		t.Errorf("queues read %d times, want one per reading (2)", q.reads)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	if got := watch.Sparkline([]float64{0, 1, 2, 4, 8}); got != "▁▁▂▄█" {
+		t.Errorf("Sparkline = %q", got)
+	}
+	if got := watch.Sparkline([]float64{0, 0}); got != "▁▁" {
+		t.Errorf("Sparkline of zeros = %q", got)
+	}
+}
+
+// BenchmarkWatchView draws one frame of the watch screen with queues and events.
+func BenchmarkWatchView(b *testing.B) {
+	q := &fakeQueues{counts: map[string]int64{"orders": 1204, "payments": 7}}
+	t := &testing.T{}
+	m := New(Options{Reader: sampleReader(), Queues: q, QueueNames: []string{"orders", "payments"},
+		StartOnWatch: true, Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	for i := 0; i < 60; i++ {
+		m = step(t, m, readQueuesCmd(m.opts)())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
 	}
 }

@@ -96,7 +96,7 @@ func (m Model) statusLine() string {
 	if m.err != nil {
 		return theme.ErrorLine.Render(truncate("✗ "+m.err.Error(), m.width))
 	}
-	hint := "e events · ? keys · r refresh · q quit"
+	hint := "w watch · e events · ? keys · r refresh · q quit"
 	if len(m.stack) > 1 {
 		hint = "esc back · " + hint
 	} else {
@@ -117,7 +117,7 @@ func (m Model) helpView() string {
 	var b strings.Builder
 	b.WriteString(theme.Title.Render("Keys of " + m.top().Title()))
 	b.WriteString("\n\n")
-	global := []key.Binding{keys.Events, keys.Refresh, keys.Help, keys.Quit}
+	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit}
 	for _, k := range append(m.top().Keys(), global...) {
 		h := k.Help()
 		fmt.Fprintf(&b, "  %s %s\n", theme.HelpKey.Render(fmt.Sprintf("%-10s", h.Key)), h.Desc)

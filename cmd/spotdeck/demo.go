@@ -52,8 +52,12 @@ func newDemoCmd() *cobra.Command {
 				return err
 			}
 			defer closeLog()
+			store, err := openEvents("demo-events.jsonl")
+			if err != nil {
+				return err
+			}
 			return tui.Run(tui.Options{Reader: client, Scope: "demo (simulated)",
-				Refresh: demoRefresh})
+				Refresh: demoRefresh, Events: store})
 		},
 	}
 	speedFlag(cmd, &speed)

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"spotdeck/config"
+	"spotdeck/events"
 )
 
 // openLog sends slog to spotdeck.log in the state folder: the console owns the terminal,
@@ -26,4 +28,14 @@ func openLog() (func(), error) {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(f, nil)))
 	return func() { _ = f.Close() }, nil
+}
+
+// openEvents opens the events file of the given name in the state folder. The demo keeps
+// its own file so that simulated evictions never mix with a real fleet's.
+func openEvents(name string) (*events.Store, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	return events.Open(filepath.Join(dir, name), time.Now())
 }

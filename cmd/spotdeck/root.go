@@ -114,8 +114,13 @@ func runConsole(g *globals) error {
 		return err
 	}
 	defer closeLog()
+	store, err := openEvents("events.jsonl")
+	if err != nil {
+		return err
+	}
 	return tui.Run(tui.Options{
 		Reader:    client,
+		Events:    store,
 		Scope:     scope(s.cfg.Subscription, s.cfg.ResourceGroup, s.cfg.ARMEndpoint),
 		Refresh:   s.cfg.RefreshInterval(),
 		ScaleSets: s.cfg.ScaleSets,
