@@ -32,7 +32,40 @@ type Config struct {
 	Refresh Duration `yaml:"refresh,omitempty"`
 	// ScaleSets, when not empty, limits the console to these scale sets by name.
 	ScaleSets []string `yaml:"scaleSets,omitempty"`
+	// Storage is the account holding the work queues and the bundle container.
+	Storage Storage `yaml:"storage,omitempty"`
+	// Queues are the work queues to watch; each one's poison twin is watched too.
+	Queues []string `yaml:"queues,omitempty"`
+	// Alerts are the thresholds that raise queue alerts.
+	Alerts Alerts `yaml:"alerts,omitempty"`
 }
+
+// Storage says how to reach the storage account. ConnectionString is a secret: it is kept
+// here only when the operator chose to store it; SPOTDECK_STORAGE_CONNECTION_STRING
+// overrides it.
+type Storage struct {
+	Account          string `yaml:"account,omitempty"`
+	ConnectionString string `yaml:"connectionString,omitempty"`
+	QueueEndpoint    string `yaml:"queueEndpoint,omitempty"`
+	BlobEndpoint     string `yaml:"blobEndpoint,omitempty"`
+	Container        string `yaml:"container,omitempty"`
+}
+
+// Configured tells whether any way to reach the account is set.
+func (s Storage) Configured() bool {
+	return s.Account != "" || s.ConnectionString != "" || s.QueueEndpoint != ""
+}
+
+// Alerts are queue alert thresholds.
+type Alerts struct {
+	// MaxDepth raises an alert when a queue holds more messages; 0 turns it off.
+	MaxDepth int64 `yaml:"maxDepth,omitempty"`
+	// PoisonGrowth raises an alert when a poison queue grows. Default on.
+	PoisonGrowth *bool `yaml:"poisonGrowth,omitempty"`
+}
+
+// PoisonAlerts tells whether poison growth raises alerts (on unless turned off).
+func (a Alerts) PoisonAlerts() bool { return a.PoisonGrowth == nil || *a.PoisonGrowth }
 
 // Duration is a time.Duration written as text ("10s", "1m") in YAML.
 type Duration time.Duration
@@ -66,6 +99,14 @@ func (c Config) Validate() error {
 	if c.Refresh != 0 && time.Duration(c.Refresh) < minRefresh {
 		return fmt.Errorf("refresh %s is below the %s minimum; raise it in the config file",
 			time.Duration(c.Refresh), minRefresh)
+	}
+	if c.Alerts.MaxDepth < 0 {
+		return fmt.Errorf("alerts.maxDepth %d is negative; give 0 to turn it off",
+			c.Alerts.MaxDepth)
+	}
+	if len(c.Queues) > 0 && !c.Storage.Configured() {
+		return fmt.Errorf("queues are listed but storage is not: set storage.account " +
+			"(Entra sign-in) or storage.connectionString")
 	}
 	return nil
 }

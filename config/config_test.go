@@ -54,6 +54,8 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		{"bad duration", "refresh: soon\n", "not a duration"},
 		{"too fast", "refresh: 100ms\n", "minimum"},
 		{"not yaml", "subscription: [\n", "fix the file"},
+		{"queues without storage", "queues: [orders]\n", "storage.account"},
+		{"negative depth", "alerts:\n  maxDepth: -1\n", "maxDepth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConsole(g)
+			return runConsole(g, false)
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -53,7 +53,8 @@ func newRootCmd() *cobra.Command {
 		"Resource Manager endpoint (default: Azure public cloud)")
 	flags.StringVar(&g.configPath, "config", "",
 		"config file (default: $XDG_CONFIG_HOME/spotdeck/config.yaml)")
-	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g))
+	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
+	root.AddCommand(newBundleCmd())
 	return root
 }
 
@@ -100,12 +101,27 @@ func (s settings) client() (*azure.Client, error) {
 	})
 }
 
-func runConsole(g *globals) error {
+func newWatchCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "watch",
+		Short: "Open the console on the incident watch screen",
+		Long: "watch shows, per scale set, running, healthy, unhealthy, evicted and updating\n" +
+			"instances, each watched queue's depth with its last hour, and the latest events.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runConsole(g, true) },
+	}
+}
+
+func runConsole(g *globals, startOnWatch bool) error {
 	s, err := g.load()
 	if err != nil {
 		return err
 	}
 	client, err := s.client()
+	if err != nil {
+		return err
+	}
+	queues, err := s.queueReader()
 	if err != nil {
 		return err
 	}
@@ -118,13 +134,49 @@ func runConsole(g *globals) error {
 	if err != nil {
 		return err
 	}
-	return tui.Run(tui.Options{
-		Reader:    client,
-		Events:    store,
-		Scope:     scope(s.cfg.Subscription, s.cfg.ResourceGroup, s.cfg.ARMEndpoint),
-		Refresh:   s.cfg.RefreshInterval(),
-		ScaleSets: s.cfg.ScaleSets,
-	})
+	opts := tui.Options{
+		Reader:       client,
+		Events:       store,
+		Scope:        scope(s.cfg.Subscription, s.cfg.ResourceGroup, s.cfg.ARMEndpoint),
+		Refresh:      s.cfg.RefreshInterval(),
+		ScaleSets:    s.cfg.ScaleSets,
+		QueueNames:   s.cfg.Queues,
+		Thresholds:   s.thresholds(),
+		StartOnWatch: startOnWatch,
+	}
+	if queues != nil {
+		opts.Queues = queues
+	}
+	return tui.Run(opts)
+}
+
+// storageOptions says how to reach the configured storage account; the environment's
+// connection string wins over the file's, so a secret need not be stored.
+func (s settings) storageOptions() azure.StorageOptions {
+	st := s.cfg.Storage
+	conn := st.ConnectionString
+	if env := os.Getenv("SPOTDECK_STORAGE_CONNECTION_STRING"); env != "" {
+		conn = env
+	}
+	return azure.StorageOptions{ConnectionString: conn, Account: st.Account,
+		QueueEndpoint: st.QueueEndpoint, BlobEndpoint: st.BlobEndpoint}
+}
+
+// queueReader returns the reader of the watched queues, nil when none are configured.
+func (s settings) queueReader() (*azure.QueueReader, error) {
+	if len(s.cfg.Queues) == 0 {
+		return nil, nil
+	}
+	r, err := azure.NewQueueReader(s.storageOptions())
+	if err != nil {
+		return nil, fmt.Errorf("storage in config %s: %w", s.configPath, err)
+	}
+	return r, nil
+}
+
+func (s settings) thresholds() azure.QueueThresholds {
+	return azure.QueueThresholds{MaxDepth: s.cfg.Alerts.MaxDepth,
+		PoisonGrowth: s.cfg.Alerts.PoisonAlerts()}
 }
 
 // scope names what the console shows, short enough for the header.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"spotdeck/azure"
+	"spotdeck/events"
 )
 
 // demoRefresh is the demo's refresh interval: short, so the simulated fleet visibly moves.
@@ -44,14 +45,37 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeStatusJSON(cmd.OutOrStdout(), fleet)
+			snap := snapshot{fleet: fleet}
+			if snap.queues, err = s.readQueues(ctx); err != nil {
+				return err
 			}
-			return writeStatusTable(cmd.OutOrStdout(), fleet)
+			if store, err := openEvents("events.jsonl"); err == nil {
+				snap.events = store.Since(time.Now().Add(-events.Retention))
+			}
+			if output == "json" {
+				return writeStatusJSON(cmd.OutOrStdout(), snap)
+			}
+			return writeStatusTable(cmd.OutOrStdout(), snap)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: json or table")
 	return cmd
+}
+
+// snapshot is what status prints: the fleet, the watched queues and the last day's events.
+type snapshot struct {
+	fleet  azure.Fleet
+	queues []azure.QueueDepth
+	events []events.Event
+}
+
+// readQueues reads the configured queues once; none configured gives none.
+func (s settings) readQueues(ctx context.Context) ([]azure.QueueDepth, error) {
+	r, err := s.queueReader()
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return r.Depths(ctx, s.cfg.Queues), nil
 }
 
 // The JSON shape of `status -o json`. Its names are the scriptable face of the console:
@@ -60,6 +84,14 @@ type (
 	statusDoc struct {
 		ReadAt    time.Time        `json:"readAt"`
 		ScaleSets []statusScaleSet `json:"scaleSets"`
+		Queues    []statusQueue    `json:"queues"`
+		Events    []events.Event   `json:"events"`
+	}
+	statusQueue struct {
+		Name             string  `json:"name"`
+		ApproximateCount *int64  `json:"approximateCount"`
+		Poison           bool    `json:"poison"`
+		Error            *string `json:"error"`
 	}
 	statusScaleSet struct {
 		Name               string           `json:"name"`
@@ -95,11 +127,20 @@ type (
 	}
 )
 
-func writeStatusJSON(w io.Writer, fleet azure.Fleet) error {
-	doc := statusDoc{ReadAt: fleet.ReadAt.UTC(), ScaleSets: []statusScaleSet{}}
-	for _, s := range fleet.ScaleSets {
+func writeStatusJSON(w io.Writer, snap snapshot) error {
+	doc := statusDoc{ReadAt: snap.fleet.ReadAt.UTC(), ScaleSets: []statusScaleSet{},
+		Queues: []statusQueue{}, Events: []events.Event{}}
+	for _, s := range snap.fleet.ScaleSets {
 		doc.ScaleSets = append(doc.ScaleSets, toStatusScaleSet(s))
 	}
+	for _, q := range snap.queues {
+		row := statusQueue{Name: q.Name, ApproximateCount: q.ApproximateCount, Poison: q.Poison}
+		if q.Err != nil {
+			row.Error = nullable(q.Err.Error())
+		}
+		doc.Queues = append(doc.Queues, row)
+	}
+	doc.Events = append(doc.Events, snap.events...)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
@@ -139,7 +180,8 @@ func nullable(s string) *string {
 	return &s
 }
 
-func writeStatusTable(w io.Writer, fleet azure.Fleet) error {
+func writeStatusTable(w io.Writer, snap snapshot) error {
+	fleet := snap.fleet
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCALE SET\tINSTANCE\tZONE\tPOWER\tHEALTH\tPROVISIONING\tMODEL\tSCRIPT")
 	for _, s := range fleet.ScaleSets {
@@ -154,6 +196,28 @@ func writeStatusTable(w io.Writer, fleet azure.Fleet) error {
 				or(in.Power), or(in.Health), or(in.Provisioning), modelText(in.LatestModel),
 				or(in.Extension.State))
 		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeQueuesTable(w, snap.queues)
+}
+
+func writeQueuesTable(w io.Writer, queues []azure.QueueDepth) error {
+	if len(queues) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nQUEUE\tDEPTH\tNOTE")
+	for _, q := range queues {
+		depth, note := "unknown", ""
+		if q.ApproximateCount != nil {
+			depth = "≈" + azure.GroupThousands(*q.ApproximateCount)
+		}
+		if q.Err != nil {
+			note = q.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.Name, depth, note)
 	}
 	return tw.Flush()
 }
