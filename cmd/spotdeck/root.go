@@ -19,6 +19,7 @@ type globals struct {
 	resourceGroup string
 	armEndpoint   string
 	configPath    string
+	readOnly      bool
 }
 
 // settings are the flags, the environment and the config file merged, flags first.
@@ -53,6 +54,8 @@ func newRootCmd() *cobra.Command {
 		"Resource Manager endpoint (default: Azure public cloud)")
 	flags.StringVar(&g.configPath, "config", "",
 		"config file (default: $XDG_CONFIG_HOME/spotdeck/config.yaml)")
+	flags.BoolVar(&g.readOnly, "read-only", false,
+		"never change anything: the console hides changing keys, changing verbs exit 4")
 	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
 	root.AddCommand(newBundleCmd())
 	return root
