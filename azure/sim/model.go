@@ -1,0 +1,202 @@
+package sim
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
+)
+
+// osKind is the operating system of a scale set.
+type osKind int
+
+const (
+	linux osKind = iota
+	windows
+)
+
+// extension is one extension in a scale set's model.
+type extension struct {
+	name        string
+	publisher   string
+	kind        string // the extension type, e.g. "CustomScriptExtension"
+	version     string // typeHandlerVersion
+	fullVersion string // the handler version instances report
+	settings    map[string]any
+	// customScript marks the extension whose forceUpdateTag is the deployment label.
+	customScript bool
+}
+
+// scaleSet is one simulated scale set: its model and its instances.
+type scaleSet struct {
+	name          string
+	resourceGroup string
+	os            osKind
+	sku           string
+	priority      armcompute.VirtualMachinePriorityTypes
+	eviction      armcompute.VirtualMachineEvictionPolicyTypes // "" for Regular priority
+	maxPrice      *float64
+	spotRestore   bool
+	upgradeMode   armcompute.UpgradeMode
+	zones         []string
+	namePrefix    string // computerNamePrefix
+	extensions    []extension
+	created       time.Time
+	uniqueID      string
+
+	// label is the forceUpdateTag of the Custom Script Extension in the model; modelGen
+	// counts model changes so instances can tell whether they run the latest model.
+	label    string
+	modelGen int
+
+	instances []*instance // ordered by id
+	nextID    int
+	// restores are the times at which Spot restore brings back an evicted instance.
+	restores []time.Time
+}
+
+// instance is one VM of a scale set. Its state at any moment is derived from the times
+// below (see lifecycle.go); only events such as an eviction or an upgrade change them.
+type instance struct {
+	id      int
+	vmID    string
+	zone    string
+	created time.Time
+	// bootFor is how long provisioning and power-on take; graceFor is how long the
+	// Application Health extension reports "initializing" once the VM runs.
+	bootFor  time.Duration
+	graceFor time.Duration
+	// sick instances report unhealthy even when their script succeeded.
+	sick bool
+
+	// label and modelGen are those of the model the instance last applied.
+	label    string
+	modelGen int
+	// script is the latest Custom Script Extension run; prevScriptFailed tells how the
+	// run before it ended, which is what health reflects while a rerun is in progress.
+	script           scriptRun
+	prevScriptFailed bool
+	// updatingUntil is when a manual upgrade started at some earlier time finishes.
+	updatingUntil time.Time
+
+	eviction *eviction
+}
+
+// name returns the instance's resource name, e.g. "vmss-func-win_3".
+func (in *instance) name(ss *scaleSet) string {
+	return ss.name + "_" + strconv.Itoa(in.id)
+}
+
+// computerName returns the host name the platform gives a Uniform scale-set instance: the
+// prefix and the instance ID in base 36, six digits wide.
+func (in *instance) computerName(ss *scaleSet) string {
+	digits := strings.ToUpper(strconv.FormatInt(int64(in.id), 36))
+	if len(digits) < 6 {
+		digits = strings.Repeat("0", 6-len(digits)) + digits
+	}
+	return ss.namePrefix + digits
+}
+
+// resourceID returns the scale set's ARM resource ID.
+func (ss *scaleSet) resourceID() string {
+	return "/subscriptions/" + FixedSubscriptionID + "/resourceGroups/" + ss.resourceGroup +
+		"/providers/Microsoft.Compute/virtualMachineScaleSets/" + ss.name
+}
+
+// customScript returns the Custom Script Extension of the model, or nil.
+func (ss *scaleSet) customScript() *extension {
+	for i := range ss.extensions {
+		if ss.extensions[i].customScript {
+			return &ss.extensions[i]
+		}
+	}
+	return nil
+}
+
+// hasHealthExtension tells whether the model carries an Application Health extension.
+func (ss *scaleSet) hasHealthExtension() bool {
+	for _, ext := range ss.extensions {
+		if strings.HasPrefix(ext.kind, "ApplicationHealth") {
+			return true
+		}
+	}
+	return false
+}
+
+// findInstance returns the instance with the given ID, or nil.
+func (ss *scaleSet) findInstance(id int) *instance {
+	i := sort.Search(len(ss.instances), func(i int) bool { return ss.instances[i].id >= id })
+	if i < len(ss.instances) && ss.instances[i].id == id {
+		return ss.instances[i]
+	}
+	return nil
+}
+
+// removeInstance drops the instance with the given ID.
+func (ss *scaleSet) removeInstance(id int) {
+	kept := ss.instances[:0]
+	for _, in := range ss.instances {
+		if in.id != id {
+			kept = append(kept, in)
+		}
+	}
+	ss.instances = kept
+}
+
+// findScaleSet returns the named scale set. ARM names are case-insensitive.
+func (s *Sim) findScaleSet(resourceGroup, name string) (*scaleSet, error) {
+	for _, ss := range s.scaleSets {
+		if strings.EqualFold(ss.resourceGroup, resourceGroup) && strings.EqualFold(ss.name, name) {
+			return ss, nil
+		}
+	}
+	if !s.hasResourceGroup(resourceGroup) {
+		return nil, resourceGroupNotFound(resourceGroup)
+	}
+	return nil, notFound("Microsoft.Compute/virtualMachineScaleSets/"+name, resourceGroup)
+}
+
+// findInstance returns one instance of a scale set, by its instance ID as ARM spells it.
+func (s *Sim) findInstance(resourceGroup, name, instanceID string) (*scaleSet, *instance, error) {
+	ss, err := s.findScaleSet(resourceGroup, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, convErr := strconv.Atoi(instanceID)
+	var in *instance
+	if convErr == nil {
+		in = ss.findInstance(id)
+	}
+	if in == nil {
+		resource := "Microsoft.Compute/virtualMachineScaleSets/" + ss.name +
+			"/virtualMachines/" + instanceID
+		return nil, nil, notFound(resource, resourceGroup)
+	}
+	return ss, in, nil
+}
+
+// hasResourceGroup tells whether the resource group exists in the subscription.
+func (s *Sim) hasResourceGroup(resourceGroup string) bool {
+	for _, known := range resourceGroups {
+		if strings.EqualFold(known, resourceGroup) {
+			return true
+		}
+	}
+	return false
+}
+
+// scaleSetsIn returns the scale sets of a resource group, or all of them for "".
+func (s *Sim) scaleSetsIn(resourceGroup string) []*scaleSet {
+	if resourceGroup == "" {
+		return s.scaleSets
+	}
+	var out []*scaleSet
+	for _, ss := range s.scaleSets {
+		if strings.EqualFold(ss.resourceGroup, resourceGroup) {
+			out = append(out, ss)
+		}
+	}
+	return out
+}
