@@ -193,9 +193,11 @@ func (m Model) refreshNow() (tea.Model, tea.Cmd) {
 func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 	m.loading = false
 	if msg.err != nil {
-		// The last good reading stays on screen, marked stale by the header.
+		// The last good reading stays on screen, marked stale by the header. When Azure
+		// throttles, the next try waits as long as it asked: retrying sooner only
+		// lengthens the penalty.
 		m.err = msg.err
-		return m, refreshAfterCmd(m.opts.Refresh, m.gen)
+		return m, refreshAfterCmd(max(m.opts.Refresh, azure.RetryAfter(msg.err)), m.gen)
 	}
 	var changes []events.Event
 	if m.hasFleet {
