@@ -3,14 +3,17 @@
 package tui
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/confirm"
 	"spotdeck/tui/instances"
 	"spotdeck/tui/keys"
 	"spotdeck/tui/scalesets"
@@ -44,6 +47,20 @@ type Options struct {
 	Thresholds azure.QueueThresholds
 	// StartOnWatch opens the console on the watch screen.
 	StartOnWatch bool
+
+	// Actor runs changes; nil, or ReadOnly, leaves the console without changing keys.
+	Actor Actor
+	// ReadOnly hides every changing key (--read-only).
+	ReadOnly bool
+	// ArmFor is how long arming lasts; zero means 10 minutes.
+	ArmFor time.Duration
+	// Audit records each change and its result; it runs inside the action's command.
+	Audit func(ctx context.Context, a azure.Action, res azure.ActionResult, err error) error
+}
+
+// Actor runs operator actions against the fleet.
+type Actor interface {
+	Run(ctx context.Context, a azure.Action) (azure.ActionResult, error)
 }
 
 // Model is the root model of the console.
@@ -67,6 +84,14 @@ type Model struct {
 	queues   []azure.QueueDepth
 	history  *azure.QueueHistory
 	alerting map[string]bool // queue alerts raised at the last reading
+
+	armedUntil time.Time
+	dialog     *confirm.Model
+	pending    map[screen.PendingKey]string // operations running, by target
+	actedOn    map[screen.PendingKey]time.Time
+	tasks      int
+	spinner    spinner.Model
+	flash      flash
 }
 
 // New returns the console's root model on the scale sets screen.
@@ -80,8 +105,11 @@ func New(opts Options) Model {
 	if opts.Timeout <= 0 {
 		opts.Timeout = max(2*opts.Refresh, 20*time.Second)
 	}
-	m := Model{opts: opts, stack: []screen.Screen{scalesets.New()}, loading: true,
-		width: 80, height: 24, history: azure.NewQueueHistory()}
+	if opts.ArmFor <= 0 {
+		opts.ArmFor = defaultArmFor
+	}
+	m := Model{opts: opts, stack: []screen.Screen{scalesets.New(!opts.ReadOnly && opts.Actor != nil)}, loading: true,
+		width: 80, height: 24, history: azure.NewQueueHistory(), spinner: newSpinner()}
 	if opts.StartOnWatch {
 		m.stack = append(m.stack, watch.New(opts.Now))
 	}
@@ -130,6 +158,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case queuesMsg:
 		return m.takeQueues(msg)
 	case clockMsg:
+		if !m.armedUntil.IsZero() && !m.armed() {
+			m.armedUntil = time.Time{}
+			m.flash = flash{text: "disarmed: arming ran out; the console is read-only again",
+				at: m.opts.Now()}
+		}
 		return m, clockCmd()
 	case eventsLoadedMsg:
 		m.events = mergeEvents(m.events, msg.evs, m.opts.Now().Add(-events.Retention))
@@ -144,8 +177,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, readActivityCmd(m.opts.Activity, m.activitySince(), m.opts.Timeout, m.opts.Now)
 	case activityMsg:
 		return m.takeActivity(msg)
+	case screen.ActionMsg:
+		return m.askToRun(msg)
+	case confirm.AnswerMsg:
+		return m.answered(msg)
+	case actionDoneMsg:
+		return m.finished(msg)
+	case spinner.TickMsg:
+		if m.tasks == 0 {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
 	case screen.OpenScaleSetMsg:
-		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now)), nil
+		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now, m.changesAllowed())), nil
 	}
 	return m.forward(msg)
 }
@@ -153,6 +199,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if msg.Type == tea.KeyCtrlC {
 		return m, tea.Quit
+	}
+	if m.dialog != nil {
+		d, cmd := m.dialog.Update(msg)
+		m.dialog = &d
+		return m, cmd
 	}
 	if m.top().Capturing() {
 		return m.forward(msg)
@@ -169,6 +220,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, keys.Refresh):
 		return m.refreshNow()
+	case key.Matches(msg, keys.Arm) && m.changesAllowed():
+		return m.toggleArm(), nil
 	case key.Matches(msg, keys.Events) && m.top().Title() != "events":
 		return m.push(timeline.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Watch) && m.top().Title() != "watch":
@@ -201,7 +254,7 @@ func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 	}
 	var changes []events.Event
 	if m.hasFleet {
-		changes = events.Diff(m.fleet, msg.fleet, nil)
+		changes = events.Diff(m.fleet, msg.fleet, m.wasActedOn)
 	}
 	m.err = nil
 	m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Now()
@@ -220,6 +273,9 @@ func (m Model) push(s screen.Screen) Model {
 	}
 	if qs, ok := s.(queuesSetter); ok {
 		qs.SetQueues(m.queues, m.history, m.opts.Thresholds)
+	}
+	if ps, ok := s.(pendingSetter); ok {
+		ps.SetPending(m.pending)
 	}
 	m.stack = append(m.stack, s)
 	return m

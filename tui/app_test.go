@@ -95,14 +95,20 @@ func loaded(t *testing.T, r *fakeReader, width, height int) Model {
 }
 
 // step applies one message, then runs the commands it returns that answer at once (not
-// timers), one level deep, feeding their messages back.
+// timers), feeding their messages back, a few levels deep.
 func step(t *testing.T, m Model, msg tea.Msg) Model {
 	t.Helper()
+	return stepDepth(m, msg, 4)
+}
+
+func stepDepth(m Model, msg tea.Msg, depth int) Model {
 	next, cmd := m.Update(msg)
 	m = next.(Model)
+	if depth == 0 {
+		return m
+	}
 	for _, out := range quickMessages(cmd) {
-		next, _ = m.Update(out)
-		m = next.(Model)
+		m = stepDepth(m, out, depth-1)
 	}
 	return m
 }

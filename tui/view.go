@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -31,9 +32,12 @@ func readFleetCmd(opts Options, gen int) tea.Cmd {
 // View draws the header, the top screen (or the help page) and the status line.
 func (m Model) View() string {
 	body := m.top().View()
-	if m.help {
+	switch {
+	case m.dialog != nil:
+		body = m.dialog.View()
+	case m.help:
 		body = m.helpView()
-	} else if !m.hasFleet {
+	case !m.hasFleet:
 		body = m.firstLoadView()
 	}
 	return m.header() + "\n" + clip(body, m.width, m.bodyHeight()) + "\n" + m.statusLine()
@@ -67,6 +71,13 @@ func (m Model) header() string {
 	if m.opts.Scope != "" {
 		right = m.opts.Scope + " · " + right
 	}
+	if badge := m.armBadge(); badge != "" {
+		style := theme.Dim
+		if m.armed() {
+			style = theme.WarnLine
+		}
+		right = style.Render(badge) + " · " + right
+	}
 	space := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if space < 1 {
 		return left + " " + right
@@ -92,7 +103,20 @@ func (m Model) freshness() string {
 	return theme.Dim.Render(ago)
 }
 
+// flashFor is how long a task's end message stays in the status line.
+const flashFor = 15 * time.Second
+
 func (m Model) statusLine() string {
+	if m.tasks > 0 {
+		return theme.WarnLine.Render(truncate(m.taskLine(), m.width))
+	}
+	if m.flash.text != "" && m.opts.Now().Sub(m.flash.at) < flashFor {
+		style := theme.OKLine
+		if m.flash.bad {
+			style = theme.ErrorLine
+		}
+		return style.Render(truncate(m.flash.text, m.width))
+	}
 	if m.err != nil {
 		return theme.ErrorLine.Render(truncate("✗ "+m.err.Error(), m.width))
 	}
@@ -118,6 +142,9 @@ func (m Model) helpView() string {
 	b.WriteString(theme.Title.Render("Keys of " + m.top().Title()))
 	b.WriteString("\n\n")
 	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit}
+	if m.changesAllowed() {
+		global = append(global, keys.Arm)
+	}
 	for _, k := range append(m.top().Keys(), global...) {
 		h := k.Help()
 		fmt.Fprintf(&b, "  %s %s\n", theme.HelpKey.Render(fmt.Sprintf("%-10s", h.Key)), h.Desc)

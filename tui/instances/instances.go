@@ -43,13 +43,28 @@ type Model struct {
 	table               table.Model
 	filter              screen.Filter
 	now                 func() time.Time
+	changes             bool                         // false under --read-only
+	marked              map[string]bool              // instance IDs marked with space
+	pending             map[screen.PendingKey]string // operations running, by instance
 }
 
 // New returns the instances screen of the named scale set; now gives the time for ages.
-func New(resourceGroup, name string, now func() time.Time) *Model {
+// With changes false (--read-only) the screen neither shows nor takes changing keys.
+func New(resourceGroup, name string, now func() time.Time, changes bool) *Model {
 	return &Model{
-		resourceGroup: resourceGroup, name: name, now: now,
-		table: table.New(columns), filter: screen.NewFilter(),
+		resourceGroup: resourceGroup, name: name, now: now, changes: changes,
+		table: table.New(columns), filter: screen.NewFilter(), marked: map[string]bool{},
+	}
+}
+
+// SetPending takes the operations running on instances, so their rows show them. Marks
+// of instances an action now runs on are cleared: a cancelled action keeps its marks.
+func (m *Model) SetPending(p map[screen.PendingKey]string) {
+	m.pending = p
+	for k := range p {
+		if strings.EqualFold(k.ScaleSet, m.name) {
+			delete(m.marked, k.ID)
+		}
 	}
 }
 
@@ -58,7 +73,11 @@ func (m *Model) Title() string { return m.name }
 
 // Keys lists the screen's keys.
 func (m *Model) Keys() []key.Binding {
-	return append([]key.Binding{keys.Back, keys.Filter}, keys.TableKeys()...)
+	list := append([]key.Binding{keys.Back, keys.Filter}, keys.TableKeys()...)
+	if m.changes {
+		list = append(list, keys.InstanceActionKeys()...)
+	}
+	return list
 }
 
 // Capturing tells whether the filter prompt is open.
@@ -105,8 +124,66 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if km, ok := msg.(tea.KeyMsg); ok && m.changes && m.set != nil {
+		if cmd, handled := m.handleChangeKey(km); handled {
+			return m, cmd
+		}
+	}
 	m.table = m.table.Update(msg)
 	return m, nil
+}
+
+// actionKinds maps each instance action key to its action.
+var actionKinds = []struct {
+	binding key.Binding
+	kind    string
+}{
+	{keys.Restart, azure.ActionRestart}, {keys.Reimage, azure.ActionReimage},
+	{keys.Delete, azure.ActionDelete}, {keys.Start, azure.ActionStart},
+	{keys.Evict, azure.ActionSimulateEviction},
+}
+
+// handleChangeKey marks instances, or asks the root to run an action on the marked
+// instances (or the one under the cursor when none is marked).
+func (m *Model) handleChangeKey(km tea.KeyMsg) (tea.Cmd, bool) {
+	if key.Matches(km, keys.Mark) {
+		if in := m.Selected(); in != nil {
+			m.marked[in.ID] = !m.marked[in.ID]
+			if !m.marked[in.ID] {
+				delete(m.marked, in.ID)
+			}
+			m.table.SetCursor(m.table.Cursor() + 1)
+		}
+		return nil, true
+	}
+	for _, ak := range actionKinds {
+		if key.Matches(km, ak.binding) {
+			ids := m.targets()
+			if len(ids) == 0 {
+				return nil, true
+			}
+			a := azure.Action{Kind: ak.kind, ScaleSet: m.set.Name,
+				ResourceGroup: m.set.ResourceGroup, InstanceIDs: ids}
+			return screen.Open(screen.ActionMsg{Action: a, Capacity: m.set.Capacity}), true
+		}
+	}
+	return nil, false
+}
+
+// targets are the marked instances in table order, or the selected one.
+func (m *Model) targets() []string {
+	var ids []string
+	for _, in := range m.set.Instances {
+		if m.marked[in.ID] {
+			ids = append(ids, in.ID)
+		}
+	}
+	if len(ids) == 0 {
+		if in := m.Selected(); in != nil {
+			ids = []string{in.ID}
+		}
+	}
+	return ids
 }
 
 // View draws the summary, the table of visible rows only, and the selected instance.
@@ -132,8 +209,13 @@ func (m *Model) summary() string {
 		return theme.ErrorLine.Render("✗ could not read instances: " + m.set.InstancesErr.Error())
 	}
 	c := screen.Count(m.set.Instances)
-	return fmt.Sprintf("%d instances · %d running · %d healthy · %d unhealthy · %d behind model"+
-		" · label %s", c.Total, c.Running, c.Healthy, c.Unhealthy, c.Behind, screen.Or(m.set.Label))
+	line := fmt.Sprintf("%d instances · %d running · %d healthy · %d unhealthy · %d behind "+
+		"model · label %s", c.Total, c.Running, c.Healthy, c.Unhealthy, c.Behind,
+		screen.Or(m.set.Label))
+	if n := len(m.marked); n > 0 {
+		line += theme.WarnLine.Render(fmt.Sprintf(" · %d marked", n))
+	}
+	return line
 }
 
 func (m *Model) applyFilter() {
@@ -160,8 +242,15 @@ func (m *Model) selectByID(id string) {
 
 func (m *Model) cells(row int) []string {
 	in := m.set.Instances[m.shown[row]]
+	id, power := in.ID, screen.PowerCell(in.Power)
+	if m.marked[in.ID] {
+		id = "✓" + id
+	}
+	if op, ok := m.pending[screen.PendingKey{ScaleSet: m.set.Name, ID: in.ID}]; ok {
+		power = theme.State(theme.Busy, op+"…")
+	}
 	return []string{
-		in.ID, in.Name, zoneCell(in.Zone), screen.PowerCell(in.Power),
+		id, in.Name, zoneCell(in.Zone), power,
 		screen.HealthCell(in.Health), screen.ProvisioningCell(in.Provisioning),
 		screen.ModelCell(in.LatestModel), screen.ProvisioningCell(in.Extension.State),
 		screen.Age(in.Created, m.now()),

@@ -30,3 +30,24 @@ var (
 func TableKeys() []key.Binding {
 	return []key.Binding{Up, Down, PageUp, PageDown, Top, Bottom}
 }
+
+// Keys that change the fleet. The console shows and takes them only when it is not
+// started with --read-only, and runs them only while armed.
+var (
+	Arm  = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "arm/disarm changes"))
+	Mark = key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark instance"))
+
+	Restart = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restart"))
+	Reimage = key.NewBinding(key.WithKeys("I"), key.WithHelp("I", "reimage"))
+	Delete  = key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete"))
+	Start   = key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "start (deallocated)"))
+	Evict   = key.NewBinding(key.WithKeys("V"), key.WithHelp("V", "simulate eviction"))
+
+	Scale    = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "scale to N"))
+	MaxPrice = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "set Spot max price"))
+)
+
+// InstanceActionKeys are the keys of instance actions, in the order help lists them.
+func InstanceActionKeys() []key.Binding {
+	return []key.Binding{Mark, Restart, Reimage, Delete, Start, Evict}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
@@ -41,12 +42,16 @@ type Model struct {
 	filter  screen.Filter
 	width   int
 	height  int
-	emptyAt string
+	changes bool   // false under --read-only
+	asking  string // the action whose number is being typed, "" when none
+	input   textinput.Model
+	problem string // why the typed number was refused
 }
 
-// New returns an empty scale sets screen.
-func New() *Model {
-	return &Model{table: table.New(columns), filter: screen.NewFilter()}
+// New returns an empty scale sets screen. With changes false (--read-only) it neither shows
+// nor takes the keys that scale or reprice a scale set.
+func New(changes bool) *Model {
+	return &Model{table: table.New(columns), filter: screen.NewFilter(), changes: changes}
 }
 
 // Title names the screen.
@@ -54,11 +59,15 @@ func (m *Model) Title() string { return "scale sets" }
 
 // Keys lists the screen's keys.
 func (m *Model) Keys() []key.Binding {
-	return append([]key.Binding{keys.Open, keys.Filter}, keys.TableKeys()...)
+	list := append([]key.Binding{keys.Open, keys.Filter}, keys.TableKeys()...)
+	if m.changes {
+		list = append(list, keys.Scale, keys.MaxPrice)
+	}
+	return list
 }
 
-// Capturing tells whether the filter prompt is open.
-func (m *Model) Capturing() bool { return m.filter.Active() }
+// Capturing tells whether the filter or a number prompt is open.
+func (m *Model) Capturing() bool { return m.filter.Active() || m.asking != "" }
 
 // SetSize lays the table out in the space given.
 func (m *Model) SetSize(width, height int) {
@@ -87,6 +96,17 @@ func (m *Model) Selected() *azure.ScaleSet {
 
 // Update handles the filter, the movement keys and Enter.
 func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
+	if m.asking != "" {
+		return m, m.updatePrompt(msg)
+	}
+	if km, ok := msg.(tea.KeyMsg); ok && m.changes && m.Selected() != nil {
+		switch {
+		case key.Matches(km, keys.Scale):
+			return m, m.ask(azure.ActionScale)
+		case key.Matches(km, keys.MaxPrice):
+			return m, m.ask(azure.ActionMaxPrice)
+		}
+	}
 	before := m.filter.Query()
 	var used bool
 	if m.filter, used = m.filter.Update(msg); used {
@@ -114,7 +134,11 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.table.View())
 	b.WriteString("\n")
-	b.WriteString(m.filter.View())
+	if m.asking != "" {
+		b.WriteString(m.promptView())
+	} else {
+		b.WriteString(m.filter.View())
+	}
 	b.WriteString("\n")
 	b.WriteString(m.details())
 	return b.String()

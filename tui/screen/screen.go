@@ -33,6 +33,21 @@ type OpenScaleSetMsg struct {
 	Name          string
 }
 
+// ActionMsg asks the root to confirm and run a change. The root checks that the console
+// is armed, asks for confirmation, runs it as a task and records it in the audit log.
+type ActionMsg struct {
+	Action azure.Action
+	// Capacity is the scale set's capacity as last read, to judge a scale-in.
+	Capacity *int64
+}
+
+// PendingKey names an instance (or, with ID "", a scale set) for the operations running on
+// it: the root hands screens a map of these to what is running.
+type PendingKey struct {
+	ScaleSet string
+	ID       string
+}
+
 // Open returns a command that sends msg, for screens that ask the root to navigate.
 func Open(msg tea.Msg) tea.Cmd {
 	return func() tea.Msg { return msg }
