@@ -19,6 +19,7 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/instances"
 	"spotdeck/tui/watch"
 )
 
@@ -198,7 +199,7 @@ func TestEnterOpensInstancesAndEscGoesBack(t *testing.T) {
 
 func TestInstanceWithoutInstanceViewIsNeverRunning(t *testing.T) {
 	m := press(t, loaded(t, sampleReader(), 100, 24), "enter")
-	row := lineContaining(m.View(), "2     vmss-func-win")
+	row := rowOf(m.View(), "2")
 	if row == "" {
 		t.Fatalf("no row for instance 2:\n%s", m.View())
 	}
@@ -308,14 +309,16 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func lineContaining(view, s string) string {
+// rowOf returns the table row whose first column is id.
+func rowOf(view, id string) string {
 	for _, l := range strings.Split(view, "\n") {
-		if strings.Contains(l, s) {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == id {
 			return l
 		}
 	}
 	return ""
 }
+
 
 // BenchmarkInstancesView draws one frame of a 5,000-instance scale set.
 func BenchmarkInstancesView(b *testing.B) {
@@ -463,5 +466,19 @@ func BenchmarkWatchView(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = m.View()
+	}
+}
+
+func TestLabelCellShowsDrift(t *testing.T) {
+	tests := []struct{ instance, model, want string }{
+		{"v7", "v7", "v7"},
+		{"v7", "v8", "◐ v7 → v8"},
+		{"", "v8", "? → v8"},
+		{"", "", "-"},
+	}
+	for _, tt := range tests {
+		if got := instances.LabelCell(tt.instance, tt.model); got != tt.want {
+			t.Errorf("LabelCell(%q, %q) = %q, want %q", tt.instance, tt.model, got, tt.want)
+		}
 	}
 }

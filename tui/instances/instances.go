@@ -32,6 +32,7 @@ var columns = []table.Column{
 	{Title: "PROVISION", Width: 11, Drop: 6},
 	{Title: "MODEL", Width: 9},
 	{Title: "SCRIPT", Width: 11, Drop: 4},
+	{Title: "LABEL", Width: 12, Drop: 7},
 	{Title: "AGE", Width: 4, Drop: 8},
 }
 
@@ -253,7 +254,7 @@ func (m *Model) cells(row int) []string {
 		id, in.Name, zoneCell(in.Zone), power,
 		screen.HealthCell(in.Health), screen.ProvisioningCell(in.Provisioning),
 		screen.ModelCell(in.LatestModel), screen.ProvisioningCell(in.Extension.State),
-		screen.Age(in.Created, m.now()),
+		LabelCell(in.Label, m.set.Label), screen.Age(in.Created, m.now()),
 	}
 }
 
@@ -284,4 +285,19 @@ func zoneCell(zone string) string {
 		return "-"
 	}
 	return zone
+}
+
+// LabelCell shows the label an instance runs beside the scale set's, so drift reads at a
+// glance: "v7" when they agree, "v7 → v8" while the instance waits for the new model.
+func LabelCell(instance, model string) string {
+	switch {
+	case model == "" && instance == "":
+		return theme.Dim.Render("-")
+	case instance == "":
+		return theme.Dim.Render("? → " + model)
+	case model == "" || instance == model:
+		return instance
+	default:
+		return theme.State(theme.Busy, instance+" → "+model)
+	}
 }

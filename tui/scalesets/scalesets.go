@@ -193,6 +193,8 @@ func healthyCell(s azure.ScaleSet, c screen.Counts) string {
 	switch {
 	case s.InstancesErr != nil:
 		return text
+	case !s.HasHealthExtension && c.Healthy == 0:
+		return theme.Dim.Render("no probe")
 	case c.Unhealthy > 0:
 		return theme.State(theme.Bad, text)
 	case c.Total > 0 && c.Healthy == c.Total:
@@ -217,6 +219,9 @@ func (m *Model) details() string {
 	}
 	spot := fmt.Sprintf("%s · evict %s · %s", screen.Or(s.Priority),
 		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice))
+	if s.Priority == "regular" {
+		spot = "regular priority: never evicted"
+	}
 	model := fmt.Sprintf("upgrade %s · script %s · health ext %s · zones %s · %s",
 		screen.Or(s.UpgradeMode), yesNo(s.HasCustomScript, s.Label),
 		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
