@@ -319,7 +319,6 @@ func rowOf(view, id string) string {
 	return ""
 }
 
-
 // BenchmarkInstancesView draws one frame of a 5,000-instance scale set.
 func BenchmarkInstancesView(b *testing.B) {
 	r := sampleReader()
