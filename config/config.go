@@ -38,6 +38,23 @@ type Config struct {
 	Queues []string `yaml:"queues,omitempty"`
 	// Alerts are the thresholds that raise queue alerts.
 	Alerts Alerts `yaml:"alerts,omitempty"`
+	// Bundle holds the defaults of the bundle form and of `bundle build`.
+	Bundle BundleDefaults `yaml:"bundle,omitempty"`
+}
+
+// BundleDefaults prefill the bundle form.
+type BundleDefaults struct {
+	HostPath   string `yaml:"hostPath,omitempty"`
+	AppPath    string `yaml:"appPath,omitempty"`
+	EnvPath    string `yaml:"envPath,omitempty"`
+	OS         string `yaml:"os,omitempty"`
+	HealthPort int    `yaml:"healthPort,omitempty"`
+	OutDir     string `yaml:"outDir,omitempty"`
+	// Access is how instances read bundles: "identity" (the scale set's managed identity)
+	// or "sas" (read-only links).
+	Access string `yaml:"access,omitempty"`
+	// IdentityClientID is the user-assigned identity the host uses, if any.
+	IdentityClientID string `yaml:"identityClientId,omitempty"`
 }
 
 // Storage says how to reach the storage account. ConnectionString is a secret: it is kept
