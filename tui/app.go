@@ -13,6 +13,7 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/bundles"
 	"spotdeck/tui/confirm"
 	"spotdeck/tui/instances"
 	"spotdeck/tui/keys"
@@ -54,6 +55,8 @@ type Options struct {
 	ReadOnly bool
 	// ArmFor is how long arming lasts; zero means 10 minutes.
 	ArmFor time.Duration
+	// Bundles feeds the bundle screen (b): form defaults and the upload, if storage is set.
+	Bundles bundles.Deps
 	// Audit records each change and its result; it runs inside the action's command.
 	Audit func(ctx context.Context, a azure.Action, res azure.ActionResult, err error) error
 }
@@ -190,6 +193,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd
+	case screen.BackMsg:
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		return m, nil
 	case screen.OpenScaleSetMsg:
 		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now, m.changesAllowed())), nil
 	}
@@ -226,6 +234,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.push(timeline.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Watch) && m.top().Title() != "watch":
 		return m.push(watch.New(m.opts.Now)), nil
+	case key.Matches(msg, keys.Bundle) && m.top().Title() != "bundle" && !m.opts.ReadOnly:
+		return m.pushInit(bundles.New(m.opts.Bundles))
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
@@ -279,6 +289,14 @@ func (m Model) push(s screen.Screen) Model {
 	}
 	m.stack = append(m.stack, s)
 	return m
+}
+
+// pushInit pushes a screen that starts work of its own (a form) and returns its command.
+func (m Model) pushInit(s interface {
+	screen.Screen
+	Init() tea.Cmd
+}) (tea.Model, tea.Cmd) {
+	return m.push(s), s.Init()
 }
 
 func (m Model) resize(width, height int) Model {

@@ -106,6 +106,15 @@ func stepDepth(m Model, msg tea.Msg, depth int) Model {
 	next, cmd := m.Update(msg)
 	m = next.(Model)
 	if depth == 0 {
+		// Too deep to follow now: the command's message waits in late instead.
+		if cmd != nil {
+			go func() {
+				select {
+				case late <- cmd():
+				default:
+				}
+			}()
+		}
 		return m
 	}
 	for _, out := range quickMessages(cmd) {
@@ -133,7 +142,12 @@ func quickMessages(cmd tea.Cmd) []tea.Msg {
 	return []tea.Msg{msg}
 }
 
-// runQuick runs a command and returns its message if it answers at once (not a tick).
+// late receives the messages of commands that did not answer at once (timers, background
+// work), so a test can wait for them.
+var late = make(chan tea.Msg, 4096)
+
+// runQuick runs a command and returns its message if it answers at once; a slower one's
+// message goes to late when it comes.
 func runQuick(cmd tea.Cmd) tea.Msg {
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
@@ -144,6 +158,13 @@ func runQuick(cmd tea.Cmd) tea.Msg {
 		}
 		return msg
 	case <-time.After(50 * time.Millisecond):
+		go func() {
+			msg := <-done
+			select {
+			case late <- msg:
+			default:
+			}
+		}()
 		return nil
 	}
 }

@@ -37,7 +37,7 @@ func (m Model) View() string {
 		body = m.dialog.View()
 	case m.help:
 		body = m.helpView()
-	case !m.hasFleet:
+	case !m.hasFleet && len(m.stack) == 1:
 		body = m.firstLoadView()
 	}
 	return m.header() + "\n" + clip(body, m.width, m.bodyHeight()) + "\n" + m.statusLine()
@@ -142,6 +142,9 @@ func (m Model) helpView() string {
 	b.WriteString(theme.Title.Render("Keys of " + m.top().Title()))
 	b.WriteString("\n\n")
 	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit}
+	if !m.opts.ReadOnly {
+		global = append(global, keys.Bundle)
+	}
 	if m.changesAllowed() {
 		global = append(global, keys.Arm)
 	}

@@ -13,6 +13,7 @@ var (
 	Open    = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
 	Events  = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events timeline"))
 	Watch   = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "incident watch"))
+	Bundle  = key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build and upload a bundle"))
 )
 
 // Movement keys of a table.

@@ -33,6 +33,9 @@ type OpenScaleSetMsg struct {
 	Name          string
 }
 
+// BackMsg asks the root to close the top screen, for screens that take Esc themselves.
+type BackMsg struct{}
+
 // ActionMsg asks the root to confirm and run a change. The root checks that the console
 // is armed, asks for confirmation, runs it as a task and records it in the audit log.
 type ActionMsg struct {
