@@ -41,6 +41,8 @@ type Options struct {
 	Events *events.Store
 	// Activity, when set, is read once a minute to confirm evictions.
 	Activity azure.ActivityReader
+	// Spot, when set, gives Spot prices and eviction rates for the scale sets' details.
+	Spot azure.SpotPriceReader
 	// Queues reads the depths of QueueNames on every refresh, when both are set.
 	Queues     azure.QueueDepthReader
 	QueueNames []string
@@ -84,6 +86,8 @@ type Model struct {
 	activityReadAt time.Time
 	activityErr    error
 
+	spot     []azure.SpotInfo
+	spotRead bool // a reading of Spot prices was started
 	queues   []azure.QueueDepth
 	history  *azure.QueueHistory
 	alerting map[string]bool // queue alerts raised at the last reading
@@ -160,6 +164,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(readFleetCmd(m.opts, m.gen), readQueuesCmd(m.opts))
 	case queuesMsg:
 		return m.takeQueues(msg)
+	case spotMsg:
+		return m.takeSpot(msg)
+	case spotTickMsg:
+		return m, readSpotCmd(m.opts.Spot, m.fleet, m.opts.Timeout)
 	case clockMsg:
 		if !m.armedUntil.IsZero() && !m.armed() {
 			m.armedUntil = time.Time{}
@@ -272,7 +280,12 @@ func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 		s.SetFleet(m.fleet)
 	}
 	m, store := m.record(changes)
-	return m, tea.Batch(refreshAfterCmd(m.opts.Refresh, m.gen), store)
+	var spot tea.Cmd
+	if !m.spotRead {
+		// Prices need the fleet's SKUs, so the first reading waits for the first fleet.
+		m.spotRead, spot = true, readSpotCmd(m.opts.Spot, m.fleet, m.opts.Timeout)
+	}
+	return m, tea.Batch(refreshAfterCmd(m.opts.Refresh, m.gen), store, spot)
 }
 
 func (m Model) push(s screen.Screen) Model {
@@ -286,6 +299,9 @@ func (m Model) push(s screen.Screen) Model {
 	}
 	if ps, ok := s.(pendingSetter); ok {
 		ps.SetPending(m.pending)
+	}
+	if ss, ok := s.(spotSetter); ok {
+		ss.SetSpot(m.spot)
 	}
 	m.stack = append(m.stack, s)
 	return m

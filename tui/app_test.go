@@ -502,3 +502,28 @@ func TestLabelCellShowsDrift(t *testing.T) {
 		}
 	}
 }
+
+type fakeSpot struct{}
+
+func (fakeSpot) SpotPrices(_ context.Context, skus []azure.SKULocation) ([]azure.SpotInfo,
+	error) {
+	price := 0.0123
+	var out []azure.SpotInfo
+	for _, s := range skus {
+		out = append(out, azure.SpotInfo{SKU: s.SKU, Location: s.Location, EvictionRate: "5-10",
+			PriceUSD: &price, ReadAt: testNow})
+	}
+	return out, nil
+}
+
+func TestScaleSetDetailsShowSpotPriceAndRate(t *testing.T) {
+	m := New(Options{Reader: sampleReader(), Spot: fakeSpot{},
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	want := "Standard_D2s_v5 in westeurope: eviction rate 5-10 %/h · Spot price $0.0123/h " +
+		"(read 12:00)"
+	if view := m.View(); !strings.Contains(view, want) {
+		t.Errorf("details lack %q:\n%s", want, view)
+	}
+}

@@ -18,7 +18,7 @@ import (
 )
 
 // detailLines is the height of the pane under the table that describes the selected row.
-const detailLines = 3
+const detailLines = 4
 
 var columns = []table.Column{
 	{Title: "NAME", Width: 16, Grow: true},
@@ -46,7 +46,11 @@ type Model struct {
 	asking  string // the action whose number is being typed, "" when none
 	input   textinput.Model
 	problem string // why the typed number was refused
+	spot    []azure.SpotInfo
 }
+
+// SetSpot takes Spot prices and eviction rates for the details pane.
+func (m *Model) SetSpot(infos []azure.SpotInfo) { m.spot = infos }
 
 // New returns an empty scale sets screen. With changes false (--read-only) it neither shows
 // nor takes the keys that scale or reprice a scale set.
@@ -226,6 +230,9 @@ func (m *Model) details() string {
 		screen.Or(s.UpgradeMode), yesNo(s.HasCustomScript, s.Label),
 		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
 	lines := []string{theme.Title.Render(s.Name) + "  " + spot, theme.Dim.Render(model)}
+	if s.Priority == "spot" {
+		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)))
+	}
 	if s.InstancesErr != nil {
 		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
 	}
@@ -248,4 +255,25 @@ func zones(z []string) string {
 		return "none"
 	}
 	return strings.Join(z, ",")
+}
+
+// spotLine gives the SKU's eviction rate band and Spot price in the scale set's region,
+// with when they were read: Azure publishes them from days of history.
+func spotLine(s azure.ScaleSet, infos []azure.SpotInfo) string {
+	for _, in := range infos {
+		if !strings.EqualFold(in.SKU, s.SKU) || !strings.EqualFold(in.Location, s.Location) ||
+			(in.OSType != "" && s.OSType != "" && !strings.EqualFold(in.OSType, s.OSType)) {
+			continue
+		}
+		rate, price := "eviction rate unknown", "price unknown"
+		if in.EvictionRate != "" {
+			rate = "eviction rate " + in.EvictionRate + " %/h"
+		}
+		if in.PriceUSD != nil {
+			price = fmt.Sprintf("Spot price $%.4f/h", *in.PriceUSD)
+		}
+		return fmt.Sprintf("%s in %s: %s · %s (read %s)", s.SKU, s.Location, rate, price,
+			in.ReadAt.Format("15:04"))
+	}
+	return "Spot price and eviction rate: not read yet"
 }
