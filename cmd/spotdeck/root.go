@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -58,6 +59,8 @@ func newRootCmd() *cobra.Command {
 		"never change anything: the console hides changing keys, changing verbs exit 4")
 	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
 	root.AddCommand(newBundleCmd())
+	root.AddCommand(newSetupCmd(g))
+	root.AddCommand(newInstancesCmd(g), newScaleCmd(g), newMaxPriceCmd(g), newAuditCmd(g))
 	return root
 }
 
@@ -120,6 +123,10 @@ func runConsole(g *globals, startOnWatch bool) error {
 	if err != nil {
 		return err
 	}
+	// First start: no config file and no subscription given; offer the guided setup.
+	if !s.configFound && s.cfg.Subscription == "" && interactive() {
+		return firstStart(g, startOnWatch)
+	}
 	client, err := s.client()
 	if err != nil {
 		return err
@@ -146,9 +153,18 @@ func runConsole(g *globals, startOnWatch bool) error {
 		QueueNames:   s.cfg.Queues,
 		Thresholds:   s.thresholds(),
 		StartOnWatch: startOnWatch,
+		ReadOnly:     g.readOnly,
+		Actor:        client,
+		Bundles:      s.bundleDeps(),
 	}
 	if queues != nil {
 		opts.Queues = queues
+	}
+	opts.Spot = client
+	if activity, err := client.Activity(); err == nil {
+		opts.Activity = activity
+	} else {
+		slog.Warn("activity log unavailable; evictions stay suspected", "err", err)
 	}
 	return tui.Run(opts)
 }
