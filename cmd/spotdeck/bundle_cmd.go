@@ -323,6 +323,8 @@ func writeUploadJSON(w io.Writer, res azure.UploadResult) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Links stay readable ("&", not "\u0026"); the output is not meant for HTML.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
 }
 

@@ -78,7 +78,7 @@ func assertNoSecrets(t *testing.T, outputs ...string) {
 		if strings.Contains(text, secretValue) {
 			t.Errorf("an env value reached the output:\n%s", text)
 		}
-		if m := regexp.MustCompile(`sig=[^&\s"]+`).FindString(text); m != "" &&
+		if m := regexp.MustCompile(`sig=[^&\s"\\]+`).FindString(text); m != "" &&
 			m != "sig=REDACTED" {
 			t.Errorf("a SAS signature reached the output: %s", m)
 		}
