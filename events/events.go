@@ -123,7 +123,7 @@ func (d *differ) compare(prev, in azure.Instance) {
 			d.add(KindEviction, in, EvidenceSuspected, "running → "+in.Power)
 		}
 	}
-	if prev.Health != "" && in.Health != "" && prev.Health != in.Health {
+	if reported(prev.Health) && reported(in.Health) && prev.Health != in.Health {
 		d.add(KindHealth, in, "", prev.Health+" → "+in.Health)
 	}
 	if prev.Provisioning != "failed" && in.Provisioning == "failed" {
@@ -141,6 +141,12 @@ func (d *differ) removed(in azure.Instance) {
 		return
 	}
 	d.add(KindRemoved, in, "", "instance removed")
+}
+
+// reported tells whether a health value is a reading: a stopped instance stops reporting,
+// and that is not a change of its health.
+func reported(health string) bool {
+	return health != "" && health != azure.HealthNotReported
 }
 
 func isStopped(power string) bool {

@@ -48,6 +48,8 @@ func TestDiff(t *testing.T) {
 			nil, []string{"health  vmss-a/1 (zone 2): healthy → unhealthy"}},
 		{"unknown health is not a change", set("delete", run),
 			set("delete", inst("1", "2", "running", "")), nil, nil},
+		{"health no longer reported is not a change", set("delete", run),
+			set("delete", inst("1", "2", "running", "not reported")), nil, nil},
 		{"extension failure", set("delete", run), set("delete", azure.Instance{ID: "1",
 			Zone: "2", Power: "running", Health: "healthy",
 			Extension: azure.ExtensionStatus{State: "failed", Message: "exit 1"}}), nil,

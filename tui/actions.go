@@ -43,17 +43,17 @@ type (
 // changesAllowed tells whether this console may change anything at all.
 func (m Model) changesAllowed() bool { return !m.opts.ReadOnly && m.opts.Actor != nil }
 
-func (m Model) armed() bool { return m.opts.Now().Before(m.armedUntil) }
+func (m Model) armed() bool { return m.opts.Wall().Before(m.armedUntil) }
 
 func (m Model) toggleArm() Model {
 	if m.armed() {
 		m.armedUntil = time.Time{}
-		m.flash = flash{text: "disarmed: the console is read-only again", at: m.opts.Now()}
+		m.flash = flash{text: "disarmed: the console is read-only again", at: m.opts.Wall()}
 		return m
 	}
-	m.armedUntil = m.opts.Now().Add(m.opts.ArmFor)
+	m.armedUntil = m.opts.Wall().Add(m.opts.ArmFor)
 	m.flash = flash{text: fmt.Sprintf("armed for %s: changes ask for confirmation; a disarms",
-		m.opts.ArmFor), at: m.opts.Now()}
+		m.opts.ArmFor), at: m.opts.Wall()}
 	return m
 }
 
@@ -64,11 +64,11 @@ func (m Model) askToRun(msg screen.ActionMsg) (tea.Model, tea.Cmd) {
 	}
 	if !m.armed() {
 		m.flash = flash{text: "read-only: press a to arm changes for " +
-			m.opts.ArmFor.String(), bad: true, at: m.opts.Now()}
+			m.opts.ArmFor.String(), bad: true, at: m.opts.Wall()}
 		return m, nil
 	}
 	if err := msg.Action.Validate(); err != nil {
-		m.flash = flash{text: err.Error(), bad: true, at: m.opts.Now()}
+		m.flash = flash{text: err.Error(), bad: true, at: m.opts.Wall()}
 		return m, nil
 	}
 	req := confirm.Request{
@@ -96,7 +96,7 @@ func (m Model) answered(msg confirm.AnswerMsg) (tea.Model, tea.Cmd) {
 	m.dialog = nil
 	a, ok := msg.Payload.(azure.Action)
 	if !ok || !msg.Confirmed {
-		m.flash = flash{text: "cancelled: nothing was changed", at: m.opts.Now()}
+		m.flash = flash{text: "cancelled: nothing was changed", at: m.opts.Wall()}
 		return m, nil
 	}
 	m.pending = copyPending(m.pending)
@@ -138,9 +138,9 @@ func (m Model) finished(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	if msg.err != nil {
 		m.flash = flash{text: "✗ " + actionTitle(msg.action) + ": " + msg.err.Error(),
-			bad: true, at: m.opts.Now()}
+			bad: true, at: m.opts.Wall()}
 	} else {
-		m.flash = flash{text: "✓ " + actionTitle(msg.action) + ": done", at: m.opts.Now()}
+		m.flash = flash{text: "✓ " + actionTitle(msg.action) + ": done", at: m.opts.Wall()}
 	}
 	return m.refreshNow()
 }
@@ -199,7 +199,7 @@ func (m Model) armBadge() string {
 	case !m.changesAllowed():
 		return ""
 	case m.armed():
-		left := m.armedUntil.Sub(m.opts.Now()).Round(time.Second)
+		left := m.armedUntil.Sub(m.opts.Wall()).Round(time.Second)
 		return fmt.Sprintf("⚡ ARMED %d:%02d", int(left.Minutes()), int(left.Seconds())%60)
 	default:
 		return "🔒 read-only"

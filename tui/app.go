@@ -35,8 +35,12 @@ type Options struct {
 	Timeout time.Duration
 	// ScaleSets, when not empty, limits the console to these scale sets by name.
 	ScaleSets []string
-	// Now gives the time; nil means time.Now. Tests pass a fixed clock.
+	// Now gives the fleet's time, which stamps readings and events; nil means time.Now.
+	// Tests pass a fixed clock; the demo passes its simulated clock.
 	Now func() time.Time
+	// Wall gives the operator's time, for arming, messages and "updated ago"; nil means
+	// Now, which is right everywhere but in a simulation running faster than real time.
+	Wall func() time.Time
 	// Events, when set, keeps the events on disk across sessions.
 	Events *events.Store
 	// Activity, when set, is read once a minute to confirm evictions.
@@ -106,6 +110,9 @@ func New(opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Wall == nil {
+		opts.Wall = opts.Now
+	}
 	if opts.Refresh <= 0 {
 		opts.Refresh = 10 * time.Second
 	}
@@ -172,7 +179,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.armedUntil.IsZero() && !m.armed() {
 			m.armedUntil = time.Time{}
 			m.flash = flash{text: "disarmed: arming ran out; the console is read-only again",
-				at: m.opts.Now()}
+				at: m.opts.Wall()}
 		}
 		return m, clockCmd()
 	case eventsLoadedMsg:
@@ -275,7 +282,7 @@ func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 		changes = events.Diff(m.fleet, msg.fleet, m.wasActedOn)
 	}
 	m.err = nil
-	m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Now()
+	m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Wall()
 	for _, s := range m.stack {
 		s.SetFleet(m.fleet)
 	}

@@ -93,7 +93,7 @@ func (m Model) freshness() string {
 	case !m.hasFleet:
 		return theme.State(theme.Bad, "no data")
 	}
-	ago := "updated " + screen.Since(m.opts.Now().Sub(m.lastGood)) + " ago"
+	ago := "updated " + screen.Since(m.opts.Wall().Sub(m.lastGood)) + " ago"
 	if m.loading {
 		ago += " ⟳"
 	}
@@ -110,7 +110,7 @@ func (m Model) statusLine() string {
 	if m.tasks > 0 {
 		return theme.WarnLine.Render(truncate(m.taskLine(), m.width))
 	}
-	if m.flash.text != "" && m.opts.Now().Sub(m.flash.at) < flashFor {
+	if m.flash.text != "" && m.opts.Wall().Sub(m.flash.at) < flashFor {
 		style := theme.OKLine
 		if m.flash.bad {
 			style = theme.ErrorLine

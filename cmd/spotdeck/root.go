@@ -57,7 +57,7 @@ func newRootCmd() *cobra.Command {
 		"config file (default: $XDG_CONFIG_HOME/spotdeck/config.yaml)")
 	flags.BoolVar(&g.readOnly, "read-only", false,
 		"never change anything: the console hides changing keys, changing verbs exit 4")
-	root.AddCommand(newDemoCmd(), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
+	root.AddCommand(newDemoCmd(g), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
 	root.AddCommand(newBundleCmd())
 	root.AddCommand(newSetupCmd(g))
 	root.AddCommand(newInstancesCmd(g), newScaleCmd(g), newMaxPriceCmd(g), newAuditCmd(g))

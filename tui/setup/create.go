@@ -193,7 +193,7 @@ func createReviewView(m *Model) string {
 		"  size        " + spec.Size + ", Spot priority",
 		fmt.Sprintf("  instances   %d to %d (starts with %d)", spec.MinCount, spec.MaxCount,
 			spec.MinCount),
-		"  eviction    " + spec.EvictionPolicy + ", max price " + azure.PriceText(spec.MaxPrice),
+		"  eviction    " + spec.EvictionPolicy + ", max price " + priceWords(spec.MaxPrice),
 		"  image       " + imageName(spec.Image),
 		"  identity    " + identity,
 		fmt.Sprintf("  health      http port %d, path %s", spec.HealthPort, spec.HealthPath),
@@ -201,6 +201,13 @@ func createReviewView(m *Model) string {
 		"  admin       " + spec.AdminUsername + " (password not shown)",
 	}
 	return strings.Join(lines, "\n") + "\n\n"
+}
+
+func priceWords(price float64) string {
+	if price == -1 {
+		return "-1 (never evicted for price)"
+	}
+	return "$" + azure.PriceText(price) + "/h"
 }
 
 func imageName(image string) string {

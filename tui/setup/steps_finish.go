@@ -53,15 +53,16 @@ func accessView(m *Model) string {
 func accessLine(r azure.AccessResult) string {
 	switch {
 	case r.Skipped:
-		return theme.Dim.Render(fmt.Sprintf("– %-24s skipped: %s", r.Capability, r.Detail))
+		return theme.Dim.Render(fmt.Sprintf("– %-25s skipped: %s", r.Capability, r.Detail))
 	case r.OK:
-		return theme.OKLine.Render(fmt.Sprintf("✓ %-24s", r.Capability)) + " " +
+		return theme.OKLine.Render(fmt.Sprintf("✓ %-25s", r.Capability)) + " " +
 			theme.Dim.Render(r.Detail)
 	case r.Grant != "":
-		return theme.ErrorLine.Render(fmt.Sprintf("✗ %-24s grant %s", r.Capability,
-			r.Grant))
+		// The grant gets a line of its own: role and scope must be read whole.
+		return theme.ErrorLine.Render(fmt.Sprintf("✗ %-25s %s\n    grant %s", r.Capability,
+			r.Detail, r.Grant))
 	}
-	return theme.ErrorLine.Render(fmt.Sprintf("✗ %-24s %s", r.Capability, r.Detail))
+	return theme.ErrorLine.Render(fmt.Sprintf("✗ %-25s %s", r.Capability, r.Detail))
 }
 
 func accessForm(m *Model) (*huh.Form, huh.Field) {

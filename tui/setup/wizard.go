@@ -47,6 +47,8 @@ type Result struct {
 	Saved bool
 	// Path is where it was written.
 	Path string
+	// OpenConsole tells the operator asked to open the console on the saved config.
+	OpenConsole bool
 	// ConnectionString is the storage secret read during setup, for the console that
 	// follows in the same process, even when the operator chose not to store it.
 	ConnectionString string
@@ -80,7 +82,6 @@ type Model struct {
 	// progress holds the lines of a running creation; progressCh delivers them.
 	progress   []string
 	progressCh chan tea.Msg
-	finished   bool
 	// retrying tells the form on screen is the "try again" of a failed load.
 	retrying bool
 }
@@ -161,7 +162,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	switch msg.String() {
 	case "esc", "ctrl+c":
 		if m.step == stepDone {
-			return m.finish(), true
+			return tea.Quit, true // saved; the operator only declines the console
 		}
 		// Nothing is written: the result still says not saved.
 		return tea.Quit, true
@@ -291,6 +292,11 @@ func (m *Model) complete() tea.Cmd {
 
 // back returns to the previous step; on the first step there is nowhere to go.
 func (m *Model) back() tea.Cmd {
+	if m.step == stepCreating {
+		// Going back from a created scale set must not offer to create it again.
+		_, cmd := createdDone(m)
+		return cmd
+	}
 	if len(m.history) == 0 {
 		return nil
 	}
@@ -299,9 +305,9 @@ func (m *Model) back() tea.Cmd {
 	return m.show(prev)
 }
 
-// finish ends the wizard after the configuration was written.
+// finish ends the wizard after the configuration was written, opening the console.
 func (m *Model) finish() tea.Cmd {
-	m.finished = true
+	m.result.OpenConsole = true
 	return tea.Quit
 }
 

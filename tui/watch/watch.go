@@ -95,8 +95,12 @@ func (m *Model) fleetLines() []string {
 		for _, n := range events.ZoneCounts(m.events, s.Name, since) {
 			evicted += n
 		}
+		healthy := fmt.Sprint(c.Healthy)
+		if !s.HasHealthExtension {
+			healthy = "-"
+		}
 		lines = append(lines, fmt.Sprintf("%-22s %7s %7s %s %s %s", clip(s.Name, 22),
-			fmt.Sprintf("%d/%d", c.Running, c.Total), fmt.Sprint(c.Healthy),
+			fmt.Sprintf("%d/%d", c.Running, c.Total), healthy,
 			right(tone(c.Unhealthy, theme.Bad), 9), right(tone(evicted, theme.Bad), 9),
 			right(tone(updating(s.Instances), theme.Busy), 8)))
 	}
