@@ -69,7 +69,15 @@ install_azurite
 start_azurite
 
 log "gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+go_files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files --cached --others --exclude-standard '*.go' |
+			while read -r f; do [ -f "$f" ] && echo "$f"; done
+	else
+		find . -name '*.go' -not -path './node_modules/*'
+	fi
+}
+unformatted=$(gofmt -l $(go_files))
 if [ -n "$unformatted" ]; then
 	log "gofmt would change:"; echo "$unformatted" >&2; exit 1
 fi
