@@ -32,7 +32,7 @@ func armInstance(ss *scaleSet, in *instance, now time.Time,
 		Location:   to.Ptr(Location),
 		SKU:        &armcompute.SKU{Name: to.Ptr(ss.sku), Tier: to.Ptr("Standard")},
 		Properties: &armcompute.VirtualMachineScaleSetVMProperties{
-			LatestModelApplied:     to.Ptr(in.modelGen == ss.modelGen),
+			LatestModelApplied:     to.Ptr(in.applied.gen == ss.modelGen),
 			ModelDefinitionApplied: to.Ptr("VirtualMachineScaleSet"),
 			ProvisioningState:      to.Ptr(st.provisioning),
 			TimeCreated:            to.Ptr(in.created),
@@ -57,8 +57,8 @@ func armInstance(ss *scaleSet, in *instance, now time.Time,
 // the Custom Script Extension carries the instance's own label as its forceUpdateTag.
 func armInstanceExtensions(ss *scaleSet, in *instance, vmID string,
 	st instanceState) []*armcompute.VirtualMachineExtension {
-	out := make([]*armcompute.VirtualMachineExtension, 0, len(ss.extensions))
-	for _, ext := range ss.extensions {
+	out := make([]*armcompute.VirtualMachineExtension, 0, len(in.applied.extensions))
+	for _, ext := range in.applied.extensions {
 		props := &armcompute.VirtualMachineExtensionProperties{
 			Publisher:               to.Ptr(ext.publisher),
 			Type:                    to.Ptr(ext.kind),
@@ -67,8 +67,8 @@ func armInstanceExtensions(ss *scaleSet, in *instance, vmID string,
 			Settings:                ext.settings,
 			ProvisioningState:       to.Ptr(provisioningSucceeded),
 		}
-		if ext.customScript {
-			props.ForceUpdateTag = to.Ptr(in.label)
+		if ext.isCustomScript() {
+			props.ForceUpdateTag = to.Ptr(in.applied.label)
 			props.ProvisioningState = to.Ptr(scriptProvisioningState(st))
 		}
 		out = append(out, &armcompute.VirtualMachineExtension{
@@ -118,18 +118,18 @@ func armInstanceView(ss *scaleSet, in *instance,
 				"processing the extensions.", time.Time{}),
 		},
 	}
-	view.Extensions = armExtensionViews(ss, st)
+	view.Extensions = armExtensionViews(in.applied, st)
 	return view
 }
 
 // armExtensionViews reports each extension of a running instance. A Custom Script
 // Extension that has not started yet reports nothing, as on a fresh VM.
-func armExtensionViews(ss *scaleSet,
+func armExtensionViews(applied *vmModel,
 	st instanceState) []*armcompute.VirtualMachineExtensionInstanceView {
 	var out []*armcompute.VirtualMachineExtensionInstanceView
-	for _, ext := range ss.extensions {
+	for _, ext := range applied.extensions {
 		code, message, since := "ProvisioningState/succeeded", "", time.Time{}
-		if ext.customScript {
+		if ext.isCustomScript() {
 			if st.script.state == "" {
 				continue
 			}

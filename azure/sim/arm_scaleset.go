@@ -27,7 +27,7 @@ func armScaleSet(ss *scaleSet) *armcompute.VirtualMachineScaleSet {
 		SKU: &armcompute.SKU{
 			Name:     to.Ptr(ss.sku),
 			Tier:     to.Ptr("Standard"),
-			Capacity: to.Ptr(int64(len(ss.instances))),
+			Capacity: to.Ptr(int64(ss.capacity)),
 		},
 		Properties: armScaleSetProperties(ss),
 	}
@@ -142,7 +142,7 @@ func armModelExtensions(ss *scaleSet) []*armcompute.VirtualMachineScaleSetExtens
 			Settings:                ext.settings,
 			ProvisioningState:       to.Ptr(provisioningSucceeded),
 		}
-		if ext.customScript {
+		if ext.isCustomScript() {
 			props.ForceUpdateTag = to.Ptr(ss.label)
 		}
 		out = append(out, &armcompute.VirtualMachineScaleSetExtension{

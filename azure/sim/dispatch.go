@@ -5,13 +5,12 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-
-	"spotdeck/azure"
 )
 
-// fakePollerStatus is the header in which the SDK's fake servers report the state of a
-// long-running operation (azcore's internal/shared.HeaderFakePollerStatus).
-const fakePollerStatus = "Fake-Poller-Status"
+// fakePageSuffix is what the SDK's fake pagers append to a path for their next page. The
+// simulation builds a fresh fake per request, which would answer such a link with the
+// first page again, so a provider's lists must page themselves (see registry.go).
+const fakePageSuffix = "/fake_page_"
 
 // dispatch answers one request, in-process or forwarded by the HTTP handler. The request
 // must carry the SDK operation name in its context and an absolute URL. Every failure
@@ -34,24 +33,42 @@ func (s *Sim) dispatch(req *http.Request) (*http.Response, error) {
 		!strings.EqualFold(subscription, FixedSubscriptionID) {
 		return subscriptionNotFound(subscription).response(req), nil
 	}
-	resp, err := s.transportFor(op, req).Do(req)
+	if isPoll(req) {
+		return s.answerPoll(req), nil
+	}
+	// Permissions the simulation was told to deny (setup_state.go) refuse the operation
+	// whichever provider serves it, as Resource Manager refuses before any provider sees it.
+	if refusal := s.deniedFor(op, req); refusal != nil {
+		return refusal.response(req), nil
+	}
+	return s.answer(op, req)
+}
+
+// answer hands a request to the fake of the provider that serves op.
+func (s *Sim) answer(op string, req *http.Request) (*http.Response, error) {
+	if strings.Contains(req.URL.Path, fakePageSuffix) {
+		return notServed(op + " (a fake's own next-page link)").response(req), nil
+	}
+	p, ok := providerFor(op, req.Method, req.URL.Path)
+	if !ok {
+		return notServed(op).response(req), nil
+	}
+	withInfo, err := withRequestInfo(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return badRequest("InvalidRequest", op+": the request body could not be read: "+
+			err.Error()).response(req), nil
+	}
+	resp, err := p.transport(s, withInfo).Do(withInfo)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
 		resp = toARMError(op, err).response(req)
 	}
-	s.books.trackPoller(op, req.URL.Path, resp)
 	return resp, nil
-}
-
-// transportFor returns the fake that answers op: a fresh one per page for lists, the
-// long-lived one, which remembers long-running operations, for everything else.
-func (s *Sim) transportFor(op string, req *http.Request) azure.Transporter {
-	if pages, ok := pagedOperations[op]; ok {
-		return pages(s, req)
-	}
-	return s.lro
 }
 
 // subscriptionOf returns the subscription ID a request path names, if it names one.
@@ -63,38 +80,17 @@ func subscriptionOf(path string) (string, bool) {
 	return segments[1], true
 }
 
-// trackPoller remembers which operation a long-running operation in progress belongs
-// to, so that its polls, which arrive over HTTP with nothing but a path, can be routed.
-// A poll answered with an error ends the operation as far as the client is concerned.
-func (b *books) trackPoller(op, path string, resp *http.Response) {
-	state := resp.Header.Get(fakePollerStatus)
-	base, isPoll := strings.CutSuffix(path, pollSuffix)
-	if state == "" && !isPoll {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if state == "" || isTerminal(state) {
-		delete(b.pollers, base)
-		return
-	}
-	b.pollers[base] = op
-}
-
-// pollerAt returns the operation of the long-running operation in progress at path.
-func (b *books) pollerAt(path string) (string, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	op, ok := b.pollers[path]
-	return op, ok
-}
-
-// isTerminal tells whether a long-running operation state is final.
-func isTerminal(state string) bool {
-	for _, final := range []string{"Succeeded", "Failed", "Canceled"} {
-		if strings.EqualFold(state, final) {
-			return true
+// operationFor returns the operation a request over HTTP calls. A poll of a long-running
+// operation resolves to the operation that started it.
+func (s *Sim) operationFor(method, path string) (string, *armError) {
+	if method == http.MethodGet && strings.HasSuffix(path, pollSuffix) {
+		if op, ok := s.pollOperation(path); ok {
+			return op, nil
 		}
+		return "", operationNotFound(strings.TrimSuffix(path, pollSuffix))
 	}
-	return false
+	if op, ok := routeFor(method, path); ok {
+		return op, nil
+	}
+	return "", unknownRoute(method, path)
 }

@@ -108,14 +108,14 @@ func notServed(operation string) *armError {
 func unknownRoute(method, path string) *armError {
 	return &armError{status: http.StatusNotFound, code: "RouteNotFound",
 		message: fmt.Sprintf("The simulated subscription has no operation for %s %s; it "+
-			"serves the Microsoft.Compute virtual machine scale set API under "+
-			"/subscriptions/%s.", method, path, FixedSubscriptionID)}
+			"serves the resource providers %s under /subscriptions/%s.", method, path,
+			providerNames(), FixedSubscriptionID)}
 }
 
 func noOperationName() *armError {
 	return &armError{status: http.StatusBadRequest, code: "MissingOperationName",
 		message: "The request carries no SDK operation name in its context; send it " +
-			"through an armcompute client, or over HTTP through the simulator's handler."}
+			"through an Azure SDK client, or over HTTP through the simulator's handler."}
 }
 
 func unauthenticated() *armError {

@@ -2,7 +2,8 @@ package sim
 
 import (
 	"fmt"
-	"sort"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
@@ -13,13 +14,14 @@ import (
 // Spot evictions. An eviction gives the instance the Preempt notice (30 s, the minimum
 // Scheduled Events gives), then stops it: with policy Deallocate the instance stays,
 // deallocated; with Delete it disappears and the capacity drops, and when Spot restore is
-// on a new instance comes back a while later. Random evictions over time would be
-// scheduled here too.
+// on a new instance is added a while later, as an autoscale rule would. Evictions come
+// from SimulateEviction or, at Options.EvictionsPerHour, from the platform; each one is
+// logged in the Activity Log when it is decided.
 const (
 	evictionNotice = 30 * time.Second
 	evictionStop   = 30 * time.Second
-	// spotRestoreDelay is how long Spot restore waits before bringing capacity back.
-	spotRestoreDelay = 3 * time.Minute
+	// refillDelay is how long after an instance is deleted by eviction a new one is added.
+	refillDelay = 3 * time.Minute
 )
 
 // eviction is a pending or finished eviction of one instance.
@@ -60,39 +62,81 @@ func (s *Sim) simulateEviction(ss *scaleSet, in *instance, now time.Time) error 
 		return conflict("OperationNotAllowed", fmt.Sprintf("Virtual machine '%s' is "+
 			"already being evicted or was evicted.", in.name(ss)))
 	}
-	noticeEnds := now.Add(evictionNotice)
-	in.eviction = &eviction{noticeEnds: noticeEnds, done: noticeEnds.Add(evictionStop)}
+	if in.deleting != nil {
+		return conflict("OperationNotAllowed", fmt.Sprintf("Virtual machine '%s' is "+
+			"being deleted.", in.name(ss)))
+	}
+	s.evict(ss, in, now, true)
 	return nil
 }
 
-// finishEvictions deletes the instances of a Delete-policy scale set whose eviction has
-// finished, and schedules their Spot restore.
-func (s *Sim) finishEvictions(ss *scaleSet, now time.Time) {
-	if ss.eviction != armcompute.VirtualMachineEvictionPolicyTypesDelete {
-		return
+// evict starts an eviction decided at the given time and logs it. The caller holds s.mu.
+func (s *Sim) evict(ss *scaleSet, in *instance, at time.Time, simulated bool) {
+	noticeEnds := at.Add(evictionNotice)
+	in.eviction = &eviction{noticeEnds: noticeEnds, done: noticeEnds.Add(evictionStop)}
+	s.logEviction(ss, in, at, simulated)
+	if ss.eviction == armcompute.VirtualMachineEvictionPolicyTypesDelete {
+		id := in.id
+		s.schedule(in.eviction.done, func(at time.Time) { s.deleteEvicted(ss, id, at) })
 	}
-	var gone []*instance
-	for _, in := range ss.instances {
-		if in.eviction != nil && !now.Before(in.eviction.done) {
-			gone = append(gone, in)
-		}
-	}
-	for _, in := range gone {
-		ss.removeInstance(in.id)
-		if ss.spotRestore {
-			ss.restores = append(ss.restores, in.eviction.done.Add(spotRestoreDelay))
-		}
-	}
-	sort.Slice(ss.restores, func(i, j int) bool { return ss.restores[i].Before(ss.restores[j]) })
 }
 
-// restoreEvicted creates the instances Spot restore brings back by now. Each is born at
-// its restore time, not at the request that noticed it, so the fleet at a given simulated
-// time does not depend on when it was read.
-func (s *Sim) restoreEvicted(ss *scaleSet, now time.Time) {
-	for len(ss.restores) > 0 && !now.Before(ss.restores[0]) {
-		at := ss.restores[0]
-		ss.restores = ss.restores[1:]
-		s.addInstance(ss, at, fate{})
+// deleteEvicted removes an instance whose eviction finished under policy Delete: the
+// capacity drops with it, and a refill follows when Spot restore is on.
+func (s *Sim) deleteEvicted(ss *scaleSet, id int, at time.Time) {
+	if ss.findInstance(id) == nil {
+		return
 	}
+	ss.removeInstance(id)
+	ss.capacity = max(ss.capacity-1, 0)
+	if ss.spotRestore {
+		s.schedule(at.Add(refillDelay), func(at time.Time) { s.refill(ss, at) })
+	}
+}
+
+// refill adds one instance, born at the refill time on the latest model, so the fleet at
+// a given simulated time does not depend on when it was read.
+func (s *Sim) refill(ss *scaleSet, at time.Time) {
+	s.addInstance(ss, at, fate{})
+	ss.capacity++
+}
+
+// scheduleRandomEvictions plans the platform's evictions of every Spot scale set: a
+// Poisson process at the given rate per hour, drawn from the seed. The caller holds s.mu
+// or owns s alone.
+func (s *Sim) scheduleRandomEvictions(perHour float64, from time.Time) {
+	if perHour <= 0 || math.IsNaN(perHour) || math.IsInf(perHour, 0) {
+		return
+	}
+	for _, ss := range s.scaleSets {
+		if ss.priority == armcompute.VirtualMachinePriorityTypesSpot {
+			s.scheduleRandomEviction(ss, perHour, from, 1)
+		}
+	}
+}
+
+// scheduleRandomEviction plans the n-th random eviction of a scale set after the given
+// time; when it comes, it evicts one running instance, if any, and plans the next.
+func (s *Sim) scheduleRandomEviction(ss *scaleSet, perHour float64, after time.Time, n int) {
+	rng := s.rngFor(ss.name, "random eviction", strconv.Itoa(n))
+	gap := time.Duration(rng.ExpFloat64() / perHour * float64(time.Hour))
+	s.schedule(after.Add(gap), func(at time.Time) {
+		candidates := evictable(ss, at)
+		if len(candidates) > 0 {
+			s.evict(ss, candidates[rng.IntN(len(candidates))], at, false)
+		}
+		s.scheduleRandomEviction(ss, perHour, at, n+1)
+	})
+}
+
+// evictable returns the instances the platform may evict at a moment: those running and
+// not already leaving.
+func evictable(ss *scaleSet, at time.Time) []*instance {
+	var out []*instance
+	for _, in := range ss.instances {
+		if in.eviction == nil && in.deleting == nil && in.stateAt(ss, at).power == azure.PowerRunning {
+			out = append(out, in)
+		}
+	}
+	return out
 }

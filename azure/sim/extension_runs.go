@@ -2,13 +2,20 @@ package sim
 
 import (
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
 // Custom Script Extension runs: when one starts, how long it takes and how it ends.
-// A run starts when an instance first powers on and again whenever an upgrade brings it a
-// model with a new forceUpdateTag. Deciding that a run fails on purpose (fault injection
-// for rollouts) belongs here.
+// A run starts when an instance first powers on, after a reimage, and whenever an upgrade
+// brings it a model whose Custom Script Extension changed (its settings or its
+// forceUpdateTag). How a run ends follows the label, the forceUpdateTag, so rollouts of a
+// bad bundle can be simulated: a label containing labelFailsInstall fails the script; one
+// containing labelNeverHealthy installs a host that never reports healthy.
+const (
+	labelFailsInstall = "fail-install"
+	labelNeverHealthy = "never-healthy"
+)
 
 // Extension states as the instance view reports them after "ProvisioningState/".
 const (
@@ -18,14 +25,13 @@ const (
 )
 
 // scriptRun is one run of the Custom Script Extension on one instance. The zero value
-// means the scale set has no Custom Script Extension.
+// means no run.
 type scriptRun struct {
 	start    time.Time
 	duration time.Duration
 	fails    bool
-	// first marks the run that installs the application on a new instance: until it ends
-	// the application cannot answer health probes.
-	first bool
+	// neverHealthy marks an install that succeeds but whose host never answers probes.
+	neverHealthy bool
 }
 
 // scriptState is what the instance view says about the Custom Script Extension.
@@ -35,19 +41,21 @@ type scriptState struct {
 	since   time.Time
 }
 
-// firstScriptRun returns the run that starts when a new instance powers on.
-func firstScriptRun(rng *rand.Rand, start time.Time, fails bool) scriptRun {
-	return scriptRun{start: start, duration: scriptDuration(rng), fails: fails, first: true}
+// newScriptRun returns a run of the script of the given label starting at the given time.
+// failsAnyway makes it fail whatever the label says, for the scripted fleet.
+func newScriptRun(rng *rand.Rand, start time.Time, label string, failsAnyway bool) scriptRun {
+	lower := strings.ToLower(label)
+	return scriptRun{
+		start:        start,
+		duration:     20*time.Second + time.Duration(rng.Int64N(int64(70*time.Second))),
+		fails:        failsAnyway || strings.Contains(lower, labelFailsInstall),
+		neverHealthy: strings.Contains(lower, labelNeverHealthy),
+	}
 }
 
-// rerun returns the run an upgrade starts at the given time. Reruns succeed; a future
-// fault-injection hook decides otherwise.
-func rerun(rng *rand.Rand, start time.Time) scriptRun {
-	return scriptRun{start: start, duration: scriptDuration(rng)}
-}
-
-func scriptDuration(rng *rand.Rand) time.Duration {
-	return 20*time.Second + time.Duration(rng.Int64N(int64(70*time.Second)))
+// running tells whether the run has started and not finished by now.
+func (r scriptRun) running(now time.Time) bool {
+	return r.exists() && !now.Before(r.start) && now.Before(r.end())
 }
 
 // end returns when the run finishes.

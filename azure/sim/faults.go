@@ -48,20 +48,15 @@ func (s *Sim) InjectLatency(op string, delay time.Duration, count int) {
 	s.books.addFault(op, &fault{delay: delay, left: count})
 }
 
-// books is the request bookkeeping: call counts, queued faults and the long-running
-// operations in progress.
+// books is the request bookkeeping: call counts and queued faults.
 type books struct {
 	mu     sync.Mutex
 	calls  map[string]int
 	faults map[string][]*fault
-	// pollers maps the path of a long-running operation in progress to its operation
-	// name, because a poll sent over HTTP names only the path.
-	pollers map[string]string
 }
 
 func newBooks() books {
-	return books{calls: map[string]int{}, faults: map[string][]*fault{},
-		pollers: map[string]string{}}
+	return books{calls: map[string]int{}, faults: map[string][]*fault{}}
 }
 
 func (b *books) addFault(op string, f *fault) {

@@ -186,6 +186,7 @@ func (s *Sim) buildFleet(opts Options) []*scaleSet {
 		for _, f := range s.fatesOf(p, ss, instanceCount(p, opts)) {
 			s.addInstance(ss, start.Add(-f.age), f)
 		}
+		ss.capacity = len(ss.instances)
 		sets = append(sets, ss)
 	}
 	sort.Slice(sets, func(i, j int) bool {
@@ -237,24 +238,31 @@ func (s *Sim) addInstance(ss *scaleSet, created time.Time, f fate) *instance {
 	ss.nextID++
 	rng := s.rngFor(ss.name, fmt.Sprint(id), "instance")
 	in := &instance{
-		id:       id,
-		vmID:     uuidFrom(rng),
-		zone:     zoneFor(ss, id),
-		created:  created,
-		bootFor:  60*time.Second + time.Duration(rng.Int64N(int64(90*time.Second))),
+		id:      id,
+		vmID:    uuidFrom(rng),
+		zone:    zoneFor(ss, id),
+		created: created,
+		cycle: powerCycle{kind: cycleCreate, from: created,
+			bootFor: 60*time.Second + time.Duration(rng.Int64N(int64(90*time.Second)))},
 		graceFor: 30*time.Second + time.Duration(rng.Int64N(int64(90*time.Second))),
 		sick:     f.sick,
-		label:    ss.label,
-		modelGen: ss.modelGen,
+		applied:  ss.latestModel(),
 	}
 	if f.behind {
-		in.label, in.modelGen = previousLabel, ss.modelGen-1
+		in.applied = previousModel(ss)
 	}
-	if ss.customScript() != nil {
-		in.script = firstScriptRun(rng, created.Add(in.bootFor), f.scriptFails)
+	if in.applied.customScript() != nil {
+		in.script = newScriptRun(rng, in.runningSince(), in.applied.label, f.scriptFails)
 	}
 	ss.instances = append(ss.instances, in)
 	return in
+}
+
+// previousModel is the generation before the latest, which instances of the initial
+// fleet that were not upgraded still run: the same extensions with the previous label.
+func previousModel(ss *scaleSet) *vmModel {
+	latest := ss.latestModel()
+	return &vmModel{gen: latest.gen - 1, label: previousLabel, extensions: latest.extensions}
 }
 
 // zoneFor spreads instances over the scale set's zones round-robin.
@@ -290,6 +298,7 @@ func (o Options) Validate() error {
 		problems = append(problems, fmt.Errorf("sim: speed %v is not a finite number; "+
 			"use a positive factor such as 60", o.Speed))
 	}
+	problems = append(problems, o.rateProblems()...)
 	if o.ExtraScaleSets < 0 {
 		problems = append(problems, fmt.Errorf("sim: ExtraScaleSets is %d; use 0 or more",
 			o.ExtraScaleSets))
@@ -312,6 +321,28 @@ func (o Options) Validate() error {
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// rateProblems reports rates that are not finite numbers, or negative where that means
+// nothing.
+func (o Options) rateProblems() []error {
+	var problems []error
+	if o.EvictionsPerHour < 0 || math.IsNaN(o.EvictionsPerHour) ||
+		math.IsInf(o.EvictionsPerHour, 0) {
+		problems = append(problems, fmt.Errorf("sim: EvictionsPerHour is %v; use 0 (no "+
+			"random evictions) or a positive rate such as 6", o.EvictionsPerHour))
+	}
+	for _, rate := range []struct {
+		name  string
+		value float64
+	}{{"QueueArrivalsPerMinute", o.QueueArrivalsPerMinute},
+		{"QueueDrainPerInstance", o.QueueDrainPerInstance}} {
+		if math.IsNaN(rate.value) || math.IsInf(rate.value, 0) {
+			problems = append(problems, fmt.Errorf("sim: %s is %v; use a positive rate, or 0 "+
+				"for the default", rate.name, rate.value))
+		}
+	}
+	return problems
 }
 
 // scaleSetNames returns the names of the scale sets these options create.

@@ -16,10 +16,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
+
+	"spotdeck/azure"
 )
 
 // testStart is the simulated start of every test fleet.
 var testStart = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+
+// testCredential is the token credential every test client uses; any token will do.
+var testCredential = &azfake.TokenCredential{}
 
 // manualClock is a real-time source a test moves by hand.
 type manualClock struct {
@@ -58,6 +63,32 @@ func newTestSim(t *testing.T, opts Options) (*Sim, *manualClock) {
 	return New(opts), clock
 }
 
+// simAdvance moves a test simulation forward by simulated time: newTestSim runs 60 times
+// faster than its clock.
+func simAdvance(clock *manualClock, d time.Duration) {
+	clock.Advance(d / 60)
+}
+
+// transports names the two ways a test reaches the simulation.
+var transports = []string{"in-process", "http"}
+
+// connect returns the endpoint and transport that reach the simulation in-process, or
+// over loopback HTTP (a nil transport: the network).
+func connect(t *testing.T, s *Sim, via string) (string, azure.Transporter) {
+	t.Helper()
+	if via == "http" {
+		return serve(t, s), nil
+	}
+	return InProcessEndpoint, s.Transport()
+}
+
+// clientsVia builds the armcompute clients for one way of reaching the simulation.
+func clientsVia(t *testing.T, s *Sim, via string) clients {
+	t.Helper()
+	endpoint, transport := connect(t, s, via)
+	return newClients(t, FixedSubscriptionID, endpoint, transport)
+}
+
 // clients are the real armcompute clients a test drives.
 type clients struct {
 	scaleSets *armcompute.VirtualMachineScaleSetsClient
@@ -85,7 +116,7 @@ func clientOptions(endpoint string, transport policy.Transporter) *arm.ClientOpt
 func newClients(tb testing.TB, subscriptionID, endpoint string,
 	transport policy.Transporter) clients {
 	tb.Helper()
-	factory, err := armcompute.NewClientFactory(subscriptionID, &azfake.TokenCredential{},
+	factory, err := armcompute.NewClientFactory(subscriptionID, testCredential,
 		clientOptions(endpoint, transport))
 	if err != nil {
 		tb.Fatalf("armcompute client factory: %v", err)

@@ -126,6 +126,12 @@ func TestHTTPEvictionAndPoller(t *testing.T) {
 	if poller.Done() {
 		t.Fatal("the manual upgrade finished without a poll; the poll route is not exercised")
 	}
+	if _, err := poller.Poll(ctx); err != nil || poller.Done() {
+		t.Fatalf("first poll: done %v, err %v; want the upgrade still in progress",
+			poller.Done(), err)
+	}
+	// The upgrade ends in simulated time; move past it before waiting for the end.
+	simAdvance(clock, time.Hour)
 	if _, err := poller.PollUntilDone(ctx, pollFast); err != nil {
 		t.Fatalf("poll update instances: %v", err)
 	}
@@ -195,7 +201,7 @@ func TestHTTPErrorsAreARMShaped(t *testing.T) {
 		{"operation not served", http.MethodPost, base + "vmss-func-win/deallocate", true,
 			http.StatusNotImplemented, "NotImplemented"},
 		{"poll of nothing", http.MethodGet, base + "vmss-func-win/get/fake/status", true,
-			http.StatusNotFound, "RouteNotFound"},
+			http.StatusNotFound, "OperationNotFound"},
 		{"no credential", http.MethodGet, base + "vmss-func-win", false,
 			http.StatusUnauthorized, "AuthenticationFailed"},
 		{"bad skip token", http.MethodGet, base + "vmss-func-win/virtualMachines" +

@@ -343,6 +343,7 @@ func TestInProcessManualUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update instances: %v", err)
 	}
+	simAdvance(clock, upgradeFor) // the operation ends when the instances apply the model
 	if _, err := poller.PollUntilDone(context.Background(), pollFast); err != nil {
 		t.Fatalf("update instances: %v", err)
 	}

@@ -8,8 +8,8 @@ import (
 
 // The state of an instance at any moment is a function of its recorded times, so reading
 // the fleet never needs a background goroutine: each request first advances the model to
-// the current simulated time (finishing evictions, restoring capacity) and then reads
-// every instance's state at that time.
+// the current simulated time (agenda.go: evictions take effect, capacity is refilled) and
+// then reads every instance's state at that time.
 
 // Provisioning states as a VM's properties report them.
 const (
@@ -31,50 +31,31 @@ type instanceState struct {
 	script     scriptState
 }
 
-// advance brings the model to simulated time now: evictions whose time has come finish
-// and Spot restore brings capacity back. The caller holds s.mu.
-func (s *Sim) advance(now time.Time) {
-	for _, ss := range s.scaleSets {
-		s.finishEvictions(ss, now)
-		s.restoreEvicted(ss, now)
-	}
-}
-
-// lockAndAdvance takes the model lock and advances the model to the current simulated
-// time, which it returns. The caller must unlock s.mu.
-func (s *Sim) lockAndAdvance() time.Time {
-	s.mu.Lock()
-	now := s.clock.now()
-	s.advance(now)
-	return now
-}
-
-// runningSince returns when the instance finished booting.
+// runningSince returns when the instance finished, or will finish, its latest boot.
 func (in *instance) runningSince() time.Time {
-	return in.created.Add(in.bootFor)
+	return in.cycle.running()
 }
 
 // stateAt derives the instance's state at a moment.
 func (in *instance) stateAt(ss *scaleSet, now time.Time) instanceState {
+	if d := in.deleting; d != nil {
+		// Deleting: the VM stops and its agent and health are gone with it.
+		return instanceState{provisioning: provisioningDeleting, since: d.from,
+			power: azure.PowerStopping}
+	}
 	if st, evicting := in.evictionStateAt(ss, now); evicting {
 		return st
 	}
-	running := in.runningSince()
-	if now.Before(running) {
-		return instanceState{
-			provisioning: provisioningCreating,
-			since:        in.created,
-			power:        azure.PowerStarting,
-			health:       in.bootHealth(ss),
-		}
+	if now.Before(in.runningSince()) {
+		return in.cyclingState(now)
 	}
 	st := instanceState{
 		provisioning: provisioningSucceeded,
-		since:        running,
+		since:        in.runningSince(),
 		power:        azure.PowerRunning,
 		agentReady:   true,
 		script:       in.script.stateAt(ss.os, now),
-		health:       in.runningHealth(ss, now),
+		health:       in.runningHealth(now),
 	}
 	if now.Before(in.updatingUntil) {
 		st.provisioning = provisioningUpdating
@@ -82,35 +63,38 @@ func (in *instance) stateAt(ss *scaleSet, now time.Time) instanceState {
 	return st
 }
 
-// bootHealth is what a booting instance reports: rich health mode starts initializing.
-func (in *instance) bootHealth(ss *scaleSet) string {
-	if !ss.hasHealthExtension() {
-		return ""
+// cyclingState is the state of an instance that is stopping or booting: created ones
+// report Creating, the others Updating, until they run. Rich health mode reports
+// initializing meanwhile; the agent does not answer.
+func (in *instance) cyclingState(now time.Time) instanceState {
+	c := in.cycle
+	st := instanceState{provisioning: provisioningUpdating, since: c.from,
+		power: azure.PowerStarting}
+	if c.kind == cycleCreate {
+		st.provisioning = provisioningCreating
 	}
-	return azure.HealthInitializing
+	if now.Before(c.from.Add(c.stopFor)) {
+		st.power = azure.PowerStopping
+	}
+	if in.applied.hasHealthExtension() {
+		st.health = azure.HealthInitializing
+	}
+	return st
 }
 
 // runningHealth is what a running instance's Application Health extension reports. It
-// stays initializing through the grace period and while the first script run installs
-// the application; after that a failed script or a sick application reports unhealthy.
-func (in *instance) runningHealth(ss *scaleSet, now time.Time) string {
-	if !ss.hasHealthExtension() {
+// stays initializing through the grace period after each boot and while a script run
+// installs the application; after that a failed install, a host that never becomes
+// healthy or a sick application reports unhealthy.
+func (in *instance) runningHealth(now time.Time) string {
+	if !in.applied.hasHealthExtension() {
 		return ""
 	}
-	installing := in.script.first && !in.script.done(now)
-	if now.Before(in.runningSince().Add(in.graceFor)) || installing {
+	if now.Before(in.runningSince().Add(in.graceFor)) || in.script.running(now) {
 		return azure.HealthInitializing
 	}
-	if in.sick || in.lastScriptFailed(now) {
+	if in.sick || (in.script.done(now) && (in.script.fails || in.script.neverHealthy)) {
 		return azure.HealthUnhealthy
 	}
 	return azure.HealthHealthy
-}
-
-// lastScriptFailed tells whether the latest finished script run failed.
-func (in *instance) lastScriptFailed(now time.Time) bool {
-	if in.script.done(now) {
-		return in.script.fails
-	}
-	return in.prevScriptFailed
 }

@@ -17,7 +17,8 @@ const (
 	windows
 )
 
-// extension is one extension in a scale set's model.
+// extension is one extension in a scale set's model. Its settings map is replaced, never
+// changed in place, so models that share it stay as they were made.
 type extension struct {
 	name        string
 	publisher   string
@@ -25,8 +26,16 @@ type extension struct {
 	version     string // typeHandlerVersion
 	fullVersion string // the handler version instances report
 	settings    map[string]any
-	// customScript marks the extension whose forceUpdateTag is the deployment label.
+	// customScript marks the extension whose forceUpdateTag is the deployment label; an
+	// extension of a Custom Script type counts as one too (see isCustomScript).
 	customScript bool
+}
+
+// isCustomScript tells whether the extension is the Custom Script Extension, whose
+// forceUpdateTag is the deployment label.
+func (e extension) isCustomScript() bool {
+	return e.customScript || strings.EqualFold(e.kind, "CustomScript") ||
+		strings.EqualFold(e.kind, "CustomScriptExtension")
 }
 
 // scaleSet is one simulated scale set: its model and its instances.
@@ -47,14 +56,58 @@ type scaleSet struct {
 	uniqueID      string
 
 	// label is the forceUpdateTag of the Custom Script Extension in the model; modelGen
-	// counts model changes so instances can tell whether they run the latest model.
+	// counts model changes so instances can tell whether they run the latest model. A
+	// change of the model sets both and replaces extensions (upgrades.go).
 	label    string
 	modelGen int
+	// latest caches the model generation instances apply, made from the fields above.
+	latest *vmModel
 
 	instances []*instance // ordered by id
 	nextID    int
-	// restores are the times at which Spot restore brings back an evicted instance.
-	restores []time.Time
+	// capacity is sku.capacity: the instances the scale set is asked to hold. It drops
+	// when an eviction deletes an instance, before a refill raises it again.
+	capacity int
+
+	// lastPatch is the body of the latest PATCH of the scale set, as sent.
+	lastPatch []byte
+}
+
+// vmModel is one generation of a scale set's VM model, as instances apply it. It is never
+// changed once made: a change of the model makes a new generation.
+type vmModel struct {
+	gen        int
+	label      string
+	extensions []extension
+}
+
+// latestModel returns the model generation a new or upgraded instance applies.
+func (ss *scaleSet) latestModel() *vmModel {
+	if ss.latest == nil || ss.latest.gen != ss.modelGen {
+		ss.latest = &vmModel{gen: ss.modelGen, label: ss.label,
+			extensions: append([]extension(nil), ss.extensions...)}
+	}
+	return ss.latest
+}
+
+// customScript returns the model's Custom Script Extension, or nil.
+func (m *vmModel) customScript() *extension {
+	for i := range m.extensions {
+		if m.extensions[i].isCustomScript() {
+			return &m.extensions[i]
+		}
+	}
+	return nil
+}
+
+// hasHealthExtension tells whether the model carries an Application Health extension.
+func (m *vmModel) hasHealthExtension() bool {
+	for _, ext := range m.extensions {
+		if strings.HasPrefix(ext.kind, "ApplicationHealth") {
+			return true
+		}
+	}
+	return false
 }
 
 // instance is one VM of a scale set. Its state at any moment is derived from the times
@@ -64,24 +117,56 @@ type instance struct {
 	vmID    string
 	zone    string
 	created time.Time
-	// bootFor is how long provisioning and power-on take; graceFor is how long the
-	// Application Health extension reports "initializing" once the VM runs.
-	bootFor  time.Duration
+	// cycle is the latest power cycle: creation, or a restart, reimage or start since.
+	cycle powerCycle
+	// graceFor is how long the Application Health extension reports "initializing" once
+	// the VM runs.
 	graceFor time.Duration
-	// sick instances report unhealthy even when their script succeeded.
+	// sick instances report unhealthy even when their script succeeded, until a new run
+	// of the script reinstalls the application.
 	sick bool
 
-	// label and modelGen are those of the model the instance last applied.
-	label    string
-	modelGen int
-	// script is the latest Custom Script Extension run; prevScriptFailed tells how the
-	// run before it ended, which is what health reflects while a rerun is in progress.
-	script           scriptRun
-	prevScriptFailed bool
-	// updatingUntil is when a manual upgrade started at some earlier time finishes.
+	// applied is the model generation the instance last applied.
+	applied *vmModel
+	// script is the latest Custom Script Extension run; scriptPending marks a run owed
+	// for a model applied while the instance was not running, due when it next runs.
+	script        scriptRun
+	scriptPending bool
+	// updatingUntil is when an upgrade started at some earlier time finishes.
 	updatingUntil time.Time
 
 	eviction *eviction
+	// deleting is set once the instance is being deleted by an operator or a scale-in.
+	deleting *deletion
+}
+
+// powerCycle is how an instance last came to run: from the start of an operation it
+// stops for stopFor (restart, reimage), then boots for bootFor, then runs.
+type powerCycle struct {
+	kind    cycleKind
+	from    time.Time
+	stopFor time.Duration
+	bootFor time.Duration
+}
+
+// cycleKind is what started a power cycle.
+type cycleKind int
+
+const (
+	cycleCreate cycleKind = iota
+	cycleRestart
+	cycleReimage
+	cycleStart
+)
+
+// running returns when the cycle's boot ends.
+func (c powerCycle) running() time.Time {
+	return c.from.Add(c.stopFor + c.bootFor)
+}
+
+// deletion is the deletion of one instance: it reports "Deleting" until it is gone.
+type deletion struct {
+	from, until time.Time
 }
 
 // name returns the instance's resource name, e.g. "vmss-func-win_3".
@@ -105,24 +190,9 @@ func (ss *scaleSet) resourceID() string {
 		"/providers/Microsoft.Compute/virtualMachineScaleSets/" + ss.name
 }
 
-// customScript returns the Custom Script Extension of the model, or nil.
+// customScript returns the Custom Script Extension of the latest model, or nil.
 func (ss *scaleSet) customScript() *extension {
-	for i := range ss.extensions {
-		if ss.extensions[i].customScript {
-			return &ss.extensions[i]
-		}
-	}
-	return nil
-}
-
-// hasHealthExtension tells whether the model carries an Application Health extension.
-func (ss *scaleSet) hasHealthExtension() bool {
-	for _, ext := range ss.extensions {
-		if strings.HasPrefix(ext.kind, "ApplicationHealth") {
-			return true
-		}
-	}
-	return false
+	return ss.latestModel().customScript()
 }
 
 // findInstance returns the instance with the given ID, or nil.

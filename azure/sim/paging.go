@@ -11,9 +11,6 @@ import (
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7/fake"
-
-	"spotdeck/azure"
 )
 
 // Lists are paged the way ARM pages them: each page ends with a nextLink that repeats the
@@ -29,13 +26,6 @@ import (
 // skipTokenParam is the query parameter that carries the paging cursor.
 const skipTokenParam = "$skiptoken"
 
-// pagedOperations builds, for one list request, the fake that answers its page.
-var pagedOperations = map[string]func(*Sim, *http.Request) azure.Transporter{
-	OpListAllScaleSets: (*Sim).scaleSetPages,
-	OpListScaleSets:    (*Sim).scaleSetPages,
-	OpListInstances:    (*Sim).instancePages,
-}
-
 // Short names for the list responses of the fake servers.
 type (
 	listAllResponse      = armcompute.VirtualMachineScaleSetsClientListAllResponse
@@ -45,19 +35,6 @@ type (
 	instanceListResponse = armcompute.VirtualMachineScaleSetVMsClientListResponse
 	instanceListOptions  = armcompute.VirtualMachineScaleSetVMsClientListOptions
 )
-
-// scaleSetPages answers one page of the subscription's or a resource group's scale sets.
-func (s *Sim) scaleSetPages(req *http.Request) azure.Transporter {
-	server := &fake.VirtualMachineScaleSetsServer{
-		NewListAllPager: func(*listAllOptions) azfake.PagerResponder[listAllResponse] {
-			return s.listAllPage(req.URL)
-		},
-		NewListPager: func(group string, _ *listOptions) azfake.PagerResponder[listResponse] {
-			return s.listPage(req.URL, group)
-		},
-	}
-	return fake.NewVirtualMachineScaleSetsServerTransport(server)
-}
 
 func (s *Sim) listAllPage(u *url.URL) (resp azfake.PagerResponder[listAllResponse]) {
 	sets, next, err := s.scaleSetPage(u, "")
@@ -108,23 +85,18 @@ func (s *Sim) scaleSetPage(u *url.URL, resourceGroup string) (
 	return value, nextLink(u, sets[last-1].resourceID()), nil
 }
 
-// instancePages answers one page of a scale set's instances.
-func (s *Sim) instancePages(req *http.Request) azure.Transporter {
-	server := &fake.VirtualMachineScaleSetVMsServer{
-		NewListPager: func(group, name string,
-			opts *instanceListOptions) (resp azfake.PagerResponder[instanceListResponse]) {
-			vms, next, err := s.instancePage(req.URL, group, name, wantsInstanceView(opts))
-			if err != nil {
-				resp.AddError(err)
-				return resp
-			}
-			var page instanceListResponse
-			page.Value, page.NextLink = vms, next
-			resp.AddPage(http.StatusOK, page, nil)
-			return resp
-		},
+// listInstancesPage answers one page of a scale set's instances.
+func (s *Sim) listInstancesPage(u *url.URL, group, name string,
+	opts *instanceListOptions) (resp azfake.PagerResponder[instanceListResponse]) {
+	vms, next, err := s.instancePage(u, group, name, wantsInstanceView(opts))
+	if err != nil {
+		resp.AddError(err)
+		return resp
 	}
-	return fake.NewVirtualMachineScaleSetVMsServerTransport(server)
+	var page instanceListResponse
+	page.Value, page.NextLink = vms, next
+	resp.AddPage(http.StatusOK, page, nil)
+	return resp
 }
 
 // instancePage returns the page of instances after the request's $skiptoken.

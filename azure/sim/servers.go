@@ -10,18 +10,32 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7/fake"
 )
 
-// The fake servers' methods that answer from the fleet model, except lists (paging.go).
-// An operation left nil here is answered 501 by the fake; serving one more is a matter of
-// adding its method below and its effect on the model in the file of its concern.
+// The Compute fake servers' methods that answer from the fleet model. An operation left nil
+// here is answered 501 by the fake; serving one more is a matter of adding its method below
+// and its effect on the model in the file of its concern.
 
-// serverFactory returns the fake servers of the operations that are not lists.
-func (s *Sim) serverFactory() *fake.ServerFactory {
+// computeServers returns the Compute fakes that answer one request; lists read the
+// request's URL for their paging cursor.
+func (s *Sim) computeServers(req *http.Request) *fake.ServerFactory {
+	u := req.URL
 	return &fake.ServerFactory{
 		VirtualMachineScaleSetsServer: fake.VirtualMachineScaleSetsServer{
+			NewListAllPager: func(*listAllOptions) azfake.PagerResponder[listAllResponse] {
+				return s.listAllPage(u)
+			},
+			NewListPager: func(group string, _ *listOptions) azfake.PagerResponder[listResponse] {
+				return s.listPage(u, group)
+			},
 			Get:                  s.getScaleSet,
 			BeginUpdateInstances: s.beginUpdateInstances,
+			// Creating a scale set is the setup wizard's business (setup_create.go).
+			BeginCreateOrUpdate: s.beginCreateScaleSet,
 		},
 		VirtualMachineScaleSetVMsServer: fake.VirtualMachineScaleSetVMsServer{
+			NewListPager: func(group, name string,
+				opts *instanceListOptions) azfake.PagerResponder[instanceListResponse] {
+				return s.listInstancesPage(u, group, name, opts)
+			},
 			Get:              s.getInstance,
 			GetInstanceView:  s.getInstanceView,
 			SimulateEviction: s.simulateEvictionOf,
@@ -47,9 +61,9 @@ func (s *Sim) getScaleSet(_ context.Context, resourceGroup, name string,
 	return resp, errResp
 }
 
-// beginUpdateInstances is the manual upgrade of chosen instances. The model changes when
-// the operation starts; the poller sees one "in progress" answer before it succeeds.
-func (s *Sim) beginUpdateInstances(_ context.Context, resourceGroup, name string,
+// beginUpdateInstances is the manual upgrade of chosen instances: they report Updating
+// and apply the latest model when the operation ends (upgrades.go).
+func (s *Sim) beginUpdateInstances(ctx context.Context, resourceGroup, name string,
 	ids armcompute.VirtualMachineScaleSetVMInstanceRequiredIDs,
 	_ *armcompute.VirtualMachineScaleSetsClientBeginUpdateInstancesOptions) (
 	resp azfake.PollerResponder[armcompute.VirtualMachineScaleSetsClientUpdateInstancesResponse],
@@ -57,16 +71,16 @@ func (s *Sim) beginUpdateInstances(_ context.Context, resourceGroup, name string
 	now := s.lockAndAdvance()
 	defer s.mu.Unlock()
 	ss, err := s.findScaleSet(resourceGroup, name)
+	ends := now
 	if err == nil {
-		err = s.upgradeInstances(ss, ids.InstanceIDs, now)
+		ends, err = s.upgradeInstances(ss, ids.InstanceIDs, now)
 	}
 	if err != nil {
 		errResp.SetError(err)
 		return resp, errResp
 	}
+	s.beginOperation(ctx, OpUpdateInstances, ends, doneAt)
 	resp.AddNonTerminalResponse(http.StatusAccepted, nil)
-	resp.SetTerminalResponse(http.StatusOK,
-		armcompute.VirtualMachineScaleSetsClientUpdateInstancesResponse{}, nil)
 	return resp, errResp
 }
 

@@ -1,18 +1,18 @@
 // Package sim is a simulated Azure subscription: a fleet of Spot scale sets whose instances
 // boot, fail and get evicted on a clock that can run faster than real time.
 //
-// The simulator answers through the Azure SDK's own fake servers (armcompute/fake), so the
-// real armcompute clients talk to it unchanged: in-process through Transport, or over
-// loopback HTTP through Handler and Serve. Nothing outside this package needs to know it is
-// talking to a simulation beyond the endpoint and the credential it is configured with.
+// The simulator answers through the Azure SDK's own fake servers (armcompute/fake,
+// armmonitor/fake, armresourcegraph/fake, ...), so the real SDK clients talk to it
+// unchanged: in-process through Transport, or over loopback HTTP through Handler and Serve.
+// Each resource provider lives in its own file and registers itself (registry.go). Nothing
+// outside this package needs to know it is talking to a simulation beyond the endpoint and
+// the credential it is configured with.
 package sim
 
 import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7/fake"
 
 	"spotdeck/azure"
 )
@@ -56,6 +56,17 @@ type Options struct {
 	ExtraScaleSets int
 	// PageSize is how many items one page of a list holds; <= 0 means 50.
 	PageSize int
+
+	// EvictionsPerHour is how often the platform evicts an instance of each Spot scale
+	// set, on average, in simulated time; 0 means never (SimulateEviction still works).
+	// The times and the instances chosen follow from Seed.
+	EvictionsPerHour float64
+
+	// QueueArrivalsPerMinute is how many messages arrive in the demo's queue per simulated
+	// minute; <= 0 means 170. QueueDrainPerInstance is how many each healthy Functions
+	// host takes off it per minute; <= 0 means 25. See Queues.
+	QueueArrivalsPerMinute float64
+	QueueDrainPerInstance  float64
 }
 
 // Sim is one simulated subscription. It is safe for concurrent use.
@@ -64,17 +75,23 @@ type Sim struct {
 	seed     int64
 	pageSize int
 
-	// mu guards the fleet model.
+	// mu guards the fleet model, the agenda, the Activity Log and the operations.
 	mu        sync.Mutex
 	scaleSets []*scaleSet
+	// agenda holds what happens at known simulated times (agenda.go).
+	agenda agenda
+	// workload is the demo's queue (workload.go).
+	workload workload
+
+	// activity is the Activity Log, oldest first (activity.go).
+	activity []activityEntry
+
+	// lros holds the long-running operations by lower-case request path (lro.go).
+	lros map[string]*longOp
 
 	// books holds the request bookkeeping, apart from the model so that counting a call
 	// never waits on a slow model operation.
 	books books
-
-	// lro answers every operation that keeps state between requests (long-running
-	// operations); lists are answered by a fresh fake per request, see paging.go.
-	lro azure.Transporter
 }
 
 // New builds a simulated subscription with its fleet as it stands at opts.Start.
@@ -84,12 +101,14 @@ func New(opts Options) *Sim {
 		seed:     opts.Seed,
 		pageSize: opts.PageSize,
 		books:    newBooks(),
+		lros:     map[string]*longOp{},
 	}
 	if s.pageSize <= 0 {
 		s.pageSize = defaultPageSize
 	}
 	s.scaleSets = s.buildFleet(opts)
-	s.lro = fake.NewServerFactoryTransport(s.serverFactory())
+	s.workload = newWorkload(opts, s.clock.start)
+	s.scheduleRandomEvictions(opts.EvictionsPerHour, s.clock.start)
 	return s
 }
 
@@ -103,9 +122,9 @@ func (s *Sim) Now() time.Time {
 	return s.clock.now()
 }
 
-// Transport returns a transport that answers the armcompute clients in-process. Configure
-// it as the client's Transport together with InProcessEndpoint as the Resource Manager
-// endpoint and any token credential (azcore/fake.TokenCredential will do).
+// Transport returns a transport that answers the SDK's clients in-process. Configure it as
+// the client's Transport together with InProcessEndpoint as the Resource Manager endpoint
+// and any token credential (azcore/fake.TokenCredential will do).
 func (s *Sim) Transport() azure.Transporter {
 	return inProcess{sim: s}
 }
@@ -123,7 +142,7 @@ type inProcess struct {
 	sim *Sim
 }
 
-// Do answers one request of an armcompute client.
+// Do answers one request of an SDK client.
 func (t inProcess) Do(req *http.Request) (*http.Response, error) {
 	return t.sim.dispatch(req)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,16 +92,18 @@ func TestOperationForPollFollowsStartedOperation(t *testing.T) {
 	s, _ := newTestSim(t, Options{})
 	path := "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute" +
 		"/virtualMachineScaleSets/v/manualupgrade"
-	running := &http.Response{Header: http.Header{fakePollerStatus: {"InProgress"}}}
-	s.books.trackPoller(OpUpdateInstances, path, running)
-	if got, err := s.operationFor(http.MethodGet, path+pollSuffix); err != nil ||
-		got != OpUpdateInstances {
-		t.Fatalf("poll resolved to %q (%v), want %q", got, err, OpUpdateInstances)
-	}
-	finished := &http.Response{Header: http.Header{fakePollerStatus: {"Succeeded"}}}
-	s.books.trackPoller(OpUpdateInstances, path+pollSuffix, finished)
 	if _, err := s.operationFor(http.MethodGet, path+pollSuffix); err == nil {
-		t.Error("a finished operation can still be polled")
+		t.Fatal("a poll of an operation never started resolved")
+	}
+	ctx := context.WithValue(context.Background(), requestInfoKey{}, &requestInfo{path: path})
+	s.mu.Lock()
+	s.beginOperation(ctx, OpUpdateInstances, s.clock.now().Add(time.Minute), doneAt)
+	s.mu.Unlock()
+	for _, poll := range []string{path + pollSuffix, strings.ToUpper(path) + pollSuffix} {
+		if got, err := s.operationFor(http.MethodGet, poll); err != nil ||
+			got != OpUpdateInstances {
+			t.Errorf("poll %s resolved to %q (%v), want %q", poll, got, err, OpUpdateInstances)
+		}
 	}
 }
 
@@ -175,6 +178,10 @@ func TestValidate(t *testing.T) {
 		{"negative count", Options{InstancesPerScaleSet: map[string]int{"vmss-func-win": -1}},
 			"use 0 or more"},
 		{"negative extras", Options{ExtraScaleSets: -1}, "ExtraScaleSets is -1"},
+		{"eviction rate", Options{EvictionsPerHour: 6}, ""},
+		{"negative eviction rate", Options{EvictionsPerHour: -1}, "EvictionsPerHour is -1"},
+		{"eviction rate not a number", Options{EvictionsPerHour: math.NaN()},
+			"EvictionsPerHour is NaN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

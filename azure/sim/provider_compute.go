@@ -2,13 +2,41 @@ package sim
 
 import (
 	"net/http"
-	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7/fake"
+
+	"spotdeck/azure"
 )
 
-// Over HTTP a request arrives without the SDK's operation name, which the fake servers
-// need to dispatch it, so the handler finds the name from method and path in this table.
-// It covers the scale-set, instance, extension and rolling-upgrade clients; operations
-// the simulator does not implement still resolve, and the fake answers them 501.
+// The Microsoft.Compute provider: virtual machine scale sets, their instances, their
+// extensions and rolling upgrades. The routes cover every operation of those clients, so
+// that over HTTP an operation the simulator does not implement still resolves, and the
+// fake answers it 501.
+
+func init() {
+	registerProvider(provider{
+		name:      "Microsoft.Compute",
+		routes:    computeRoutes(),
+		transport: computeTransport,
+	})
+}
+
+// computeTransport returns the fake that answers one Compute request.
+func computeTransport(s *Sim, req *http.Request) azure.Transporter {
+	return fake.NewServerFactoryTransport(s.computeServers(req))
+}
+
+// computeRoutes lists the Compute routes, spelled as the SDK's clients spell them.
+func computeRoutes() []route {
+	var table []route
+	add := func(method, template, op string) {
+		table = append(table, newRoute(method, template, op))
+	}
+	addScaleSetRoutes(add)
+	addInstanceRoutes(add)
+	addExtensionRoutes(add)
+	return table
+}
 
 // Operation names of what the simulator serves, for InjectFault, InjectLatency and Calls.
 const (
@@ -38,35 +66,6 @@ const (
 		"/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}"
 	instanceTemplate = scaleSetTemplate + "/virtualMachines/{instanceId}"
 )
-
-// pollSuffix ends the URL the SDK's fake poller polls: the operation's own path followed
-// by this suffix (azcore's internal/pollers/fake).
-const pollSuffix = "/get/fake/status"
-
-// route maps a method and a path template to an operation name.
-type route struct {
-	method   string
-	segments []string
-	op       string
-}
-
-func newRoute(method, template, op string) route {
-	return route{method: method, segments: strings.Split(strings.Trim(template, "/"), "/"),
-		op: op}
-}
-
-var routes = buildRoutes()
-
-func buildRoutes() []route {
-	var table []route
-	add := func(method, template, op string) {
-		table = append(table, newRoute(method, template, op))
-	}
-	addScaleSetRoutes(add)
-	addInstanceRoutes(add)
-	addExtensionRoutes(add)
-	return table
-}
 
 func addScaleSetRoutes(add func(method, template, op string)) {
 	const get, post = http.MethodGet, http.MethodPost
@@ -149,43 +148,4 @@ func addExtensionRoutes(add func(method, template, op string)) {
 	add(http.MethodPut, instanceExtension, instanceExtsClient+"BeginCreateOrUpdate")
 	add(http.MethodPatch, instanceExtension, instanceExtsClient+"BeginUpdate")
 	add(http.MethodDelete, instanceExtension, instanceExtsClient+"BeginDelete")
-}
-
-// matches tells whether the route serves the method and path. Literal segments compare
-// without regard to case, as ARM paths do; a {placeholder} takes any non-empty segment.
-func (r route) matches(method string, segments []string) bool {
-	if r.method != method || len(r.segments) != len(segments) {
-		return false
-	}
-	for i, want := range r.segments {
-		got := segments[i]
-		if strings.HasPrefix(want, "{") {
-			if got == "" {
-				return false
-			}
-			continue
-		}
-		if !strings.EqualFold(want, got) {
-			return false
-		}
-	}
-	return true
-}
-
-// operationFor returns the operation a request over HTTP calls. A poll of a long-running
-// operation resolves to the operation that started it.
-func (s *Sim) operationFor(method, path string) (string, *armError) {
-	if base, isPoll := strings.CutSuffix(path, pollSuffix); isPoll && method == http.MethodGet {
-		if op, ok := s.books.pollerAt(base); ok {
-			return op, nil
-		}
-		return "", unknownRoute(method, path)
-	}
-	segments := strings.Split(strings.Trim(path, "/"), "/")
-	for _, r := range routes {
-		if r.matches(method, segments) {
-			return r.op, nil
-		}
-	}
-	return "", unknownRoute(method, path)
 }
