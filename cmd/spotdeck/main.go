@@ -32,6 +32,10 @@ func run(args []string) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "spotdeck:", err)
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	var usage usageError
 	if errors.As(err, &usage) {
 		return exitUsage
