@@ -192,8 +192,10 @@ func TestChangingVerbsExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake, endpoint := newFakeARM(t)
 			if tt.refuse != "" {
+				fake.mu.Lock() // the server goroutine reads these
 				fake.refuse[tt.refuse] = http.StatusConflict
 				fake.refuseCode = "Conflict"
+				fake.mu.Unlock()
 			}
 			env := newVerbEnv(t)
 			args := fakeFlags(endpoint, append(tt.args, "--scale-set", fakeScaleSet)...)
