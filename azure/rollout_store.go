@@ -150,8 +150,13 @@ func decodeRecord(data []byte, where string) (*Rollout, error) {
 	return &r, nil
 }
 
-// Summaries returns the running rollouts of the container's records, by scale set name,
-// for the status output. Finished rollouts are left out.
+// RolloutKey names a scale set in the map Summaries returns.
+func RolloutKey(resourceGroup, scaleSet string) string {
+	return strings.ToLower(resourceGroup + "/" + scaleSet)
+}
+
+// Summaries returns the running rollouts of the container's records, by RolloutKey, for
+// the status output. Finished rollouts are left out.
 func (s *RolloutStore) Summaries(ctx context.Context) (map[string]RolloutSummary, error) {
 	out := map[string]RolloutSummary{}
 	pager := s.blobs.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
@@ -172,7 +177,7 @@ func (s *RolloutStore) Summaries(ctx context.Context) (map[string]RolloutSummary
 			if err != nil || r == nil || r.Finished() {
 				continue
 			}
-			out[r.ScaleSet] = r.Summary()
+			out[RolloutKey(r.ResourceGroup, r.ScaleSet)] = r.Summary()
 		}
 	}
 	return out, nil

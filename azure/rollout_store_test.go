@@ -51,7 +51,7 @@ func TestRolloutStoreSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := summaries["vmss-a"]; s.State != RolloutChecking || s.Batch != 1 {
+	if s := summaries[RolloutKey("rg", "vmss-a")]; s.State != RolloutChecking || s.Batch != 1 {
 		t.Errorf("summary %+v, want checking in batch 1", s)
 	}
 	if _, err := other.Load(ctx, "rg", "nothing"); !errors.Is(err, ErrNoRollout) {

@@ -37,9 +37,9 @@ const sasClockSkew = 5 * time.Minute
 // ErrSASValidity marks a link validity that cannot be signed.
 var ErrSASValidity = errors.New("azure: SAS validity out of range")
 
-// sigPattern finds the signature of a SAS in a URL, plain or query-escaped inside another
-// URL or header value.
-var sigPattern = regexp.MustCompile(`(?i)((?:[?&]|%26)sig(?:=|%3D))[^&\s"'<>]*`)
+// sigPattern finds the signature of a SAS in a URL, plain, query-escaped inside another
+// URL or header value, or inside JSON, whose encoder writes & as \u0026.
+var sigPattern = regexp.MustCompile(`(?i)((?:[?&]|%26|\\u0026)sig(?:=|%3D))[^&\s"'<>\\]*`)
 
 // MaskSAS returns text with the signature of every SAS in it replaced, so that a link can be
 // shown or logged: the rest of the link (blob, permissions, expiry) stays readable.

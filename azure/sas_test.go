@@ -27,6 +27,8 @@ func TestMaskSAS(t *testing.T) {
 			"x?source=https%3A%2F%2Fh%2Fb%3Fsp%3Dr%26sig%3DREDACTED"},
 		{"in a sentence", `get "https://h/b?sp=r&sig=abc" failed`,
 			`get "https://h/b?sp=r&sig=REDACTED" failed`},
+		{"inside JSON", `{"u": "https://h/b?sp=r\u0026sig=abc%2B\u0026se=1"}`,
+			`{"u": "https://h/b?sp=r\u0026sig=REDACTED\u0026se=1"}`},
 		{"no SAS", "https://h/c/b", "https://h/c/b"},
 		{"signature-like word", "https://h/c/design=1", "https://h/c/design=1"},
 	}

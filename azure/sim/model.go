@@ -71,6 +71,8 @@ type scaleSet struct {
 
 	// lastPatch is the body of the latest PATCH of the scale set, as sent.
 	lastPatch []byte
+	// rolling is the latest rolling upgrade (rolling.go); nil before the first.
+	rolling *rollingRun
 }
 
 // vmModel is one generation of a scale set's VM model, as instances apply it. It is never

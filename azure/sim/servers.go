@@ -40,6 +40,8 @@ func (s *Sim) computeServers(req *http.Request) *fake.ServerFactory {
 			GetInstanceView:  s.getInstanceView,
 			SimulateEviction: s.simulateEvictionOf,
 		},
+		VirtualMachineScaleSetExtensionsServer:      s.extensionsServer(),
+		VirtualMachineScaleSetRollingUpgradesServer: s.rollingServer(),
 	}
 }
 

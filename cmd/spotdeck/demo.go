@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -131,6 +133,7 @@ func newSimCmd() *cobra.Command {
 		speed      float64
 		listen     string
 		setupFlags *simSetupFlags
+		fleet      simFleetFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -147,7 +150,11 @@ func newSimCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			s := sim.New(sim.Options{Speed: speed})
+			opts, err := fleet.options(speed)
+			if err != nil {
+				return err
+			}
+			s := sim.New(opts)
 			if err := setupFlags.apply(s); err != nil {
 				return err
 			}
@@ -162,6 +169,7 @@ func newSimCmd() *cobra.Command {
 		},
 	}
 	setupFlags = addSimSetupFlags(cmd)
+	fleet.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0",
 		"loopback address to serve on; port 0 picks a free one")
 	speedFlag(cmd, &speed)
@@ -179,4 +187,42 @@ func checkLoopback(listen string) error {
 			"use 127.0.0.1", listen)}
 	}
 	return nil
+}
+
+// simFleetFlags shape the simulated fleet that sim serves.
+type simFleetFlags struct {
+	instances []string
+	evictions float64
+}
+
+func (f *simFleetFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.instances, "instances", nil,
+		"size of a scale set, e.g. vmss-func-win=10 (repeatable)")
+	cmd.Flags().Float64Var(&f.evictions, "evictions-per-hour", 0,
+		"how often each Spot scale set loses an instance, in simulated time")
+}
+
+// options turns the flags into the simulator's options, refusing unknown scale sets.
+func (f *simFleetFlags) options(speed float64) (sim.Options, error) {
+	opts := sim.Options{Speed: speed, EvictionsPerHour: f.evictions}
+	if f.evictions < 0 {
+		return opts, usageError{fmt.Errorf("--evictions-per-hour %g: give 0 or more",
+			f.evictions)}
+	}
+	for _, spec := range f.instances {
+		name, count, ok := strings.Cut(spec, "=")
+		n, err := strconv.Atoi(count)
+		if !ok || err != nil || n < 0 || n > 5000 {
+			return opts, usageError{fmt.Errorf("--instances %q: give NAME=COUNT with a "+
+				"count from 0 to 5000, e.g. vmss-func-win=10", spec)}
+		}
+		if opts.InstancesPerScaleSet == nil {
+			opts.InstancesPerScaleSet = map[string]int{}
+		}
+		opts.InstancesPerScaleSet[name] = n
+	}
+	if err := opts.Validate(); err != nil {
+		return opts, usageError{fmt.Errorf("--instances: %w", err)}
+	}
+	return opts, nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,7 +59,7 @@ func newRootCmd() *cobra.Command {
 	flags.BoolVar(&g.readOnly, "read-only", false,
 		"never change anything: the console hides changing keys, changing verbs exit 4")
 	root.AddCommand(newDemoCmd(g), newSimCmd(), newStatusCmd(g), newWatchCmd(g))
-	root.AddCommand(newBundleCmd())
+	root.AddCommand(newBundleCmd(), newRolloutCmd(g))
 	root.AddCommand(newSetupCmd(g))
 	root.AddCommand(newInstancesCmd(g), newScaleCmd(g), newMaxPriceCmd(g), newAuditCmd(g))
 	return root
@@ -179,6 +180,23 @@ func (s settings) storageOptions() azure.StorageOptions {
 	}
 	return azure.StorageOptions{ConnectionString: conn, Account: st.Account,
 		QueueEndpoint: st.QueueEndpoint, BlobEndpoint: st.BlobEndpoint}
+}
+
+// rolloutStore opens the store of rollout records in the bundle container: container, or
+// storage.container of the config file. It returns nil, nil when no storage is configured.
+func (s settings) rolloutStore(container string) (*azure.RolloutStore, error) {
+	if container == "" {
+		container = s.cfg.Storage.Container
+	}
+	opts := s.storageOptions()
+	if container == "" || opts.ConnectionString == "" && opts.Account == "" {
+		return nil, nil
+	}
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	return azure.OpenRolloutStore(opts, container, filepath.Join(dir, "rollouts"))
 }
 
 // queueReader returns the reader of the watched queues, nil when none are configured.

@@ -22,7 +22,7 @@ const demoRefresh = 2 * time.Second
 const statusTimeout = 60 * time.Second
 
 func newStatusCmd(g *globals) *cobra.Command {
-	var output string
+	var output, container string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Print one snapshot of the scale sets and instances",
@@ -52,6 +52,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if store, err := openEvents("events.jsonl"); err == nil {
 				snap.events = store.Since(time.Now().Add(-events.Retention))
 			}
+			snap.rollouts = s.runningRollouts(ctx, container, cmd.ErrOrStderr())
 			if output == "json" {
 				return writeStatusJSON(cmd.OutOrStdout(), snap)
 			}
@@ -59,6 +60,8 @@ func newStatusCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: json or table")
+	cmd.Flags().StringVar(&container, "container", "", "bundle container whose running "+
+		"rollouts to show (default: storage.container in the config file)")
 	return cmd
 }
 
@@ -67,6 +70,23 @@ type snapshot struct {
 	fleet  azure.Fleet
 	queues []azure.QueueDepth
 	events []events.Event
+	// rollouts are the running rollouts, by azure.RolloutKey.
+	rollouts map[string]azure.RolloutSummary
+}
+
+// runningRollouts reads the running rollouts from the bundle container, when storage is
+// configured. Status still prints the fleet when they cannot be read; it says why.
+func (s settings) runningRollouts(ctx context.Context, container string,
+	stderr io.Writer) map[string]azure.RolloutSummary {
+	store, err := s.rolloutStore(container)
+	if err != nil || store == nil {
+		return nil
+	}
+	running, err := store.Summaries(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "spotdeck: rollouts not shown:", err)
+	}
+	return running
 }
 
 // readQueues reads the configured queues once; none configured gives none.
@@ -94,22 +114,23 @@ type (
 		Error            *string `json:"error"`
 	}
 	statusScaleSet struct {
-		Name               string           `json:"name"`
-		ResourceGroup      *string          `json:"resourceGroup"`
-		Location           *string          `json:"location"`
-		SKU                *string          `json:"sku"`
-		Capacity           *int64           `json:"capacity"`
-		Priority           *string          `json:"priority"`
-		EvictionPolicy     *string          `json:"evictionPolicy"`
-		MaxPrice           *float64         `json:"maxPrice"`
-		UpgradeMode        *string          `json:"upgradeMode"`
-		ProvisioningState  *string          `json:"provisioningState"`
-		OSType             *string          `json:"osType"`
-		HasCustomScript    bool             `json:"hasCustomScript"`
-		HasHealthExtension bool             `json:"hasHealthExtension"`
-		Label              *string          `json:"label"`
-		InstancesError     *string          `json:"instancesError"`
-		Instances          []statusInstance `json:"instances"`
+		Name               string                `json:"name"`
+		ResourceGroup      *string               `json:"resourceGroup"`
+		Location           *string               `json:"location"`
+		SKU                *string               `json:"sku"`
+		Capacity           *int64                `json:"capacity"`
+		Priority           *string               `json:"priority"`
+		EvictionPolicy     *string               `json:"evictionPolicy"`
+		MaxPrice           *float64              `json:"maxPrice"`
+		UpgradeMode        *string               `json:"upgradeMode"`
+		ProvisioningState  *string               `json:"provisioningState"`
+		OSType             *string               `json:"osType"`
+		HasCustomScript    bool                  `json:"hasCustomScript"`
+		HasHealthExtension bool                  `json:"hasHealthExtension"`
+		Label              *string               `json:"label"`
+		Rollout            *azure.RolloutSummary `json:"rollout"`
+		InstancesError     *string               `json:"instancesError"`
+		Instances          []statusInstance      `json:"instances"`
 	}
 	statusInstance struct {
 		ID              string     `json:"id"`
@@ -131,7 +152,11 @@ func writeStatusJSON(w io.Writer, snap snapshot) error {
 	doc := statusDoc{ReadAt: snap.fleet.ReadAt.UTC(), ScaleSets: []statusScaleSet{},
 		Queues: []statusQueue{}, Events: []events.Event{}}
 	for _, s := range snap.fleet.ScaleSets {
-		doc.ScaleSets = append(doc.ScaleSets, toStatusScaleSet(s))
+		row := toStatusScaleSet(s)
+		if r, ok := snap.rollouts[azure.RolloutKey(s.ResourceGroup, s.Name)]; ok {
+			row.Rollout = &r
+		}
+		doc.ScaleSets = append(doc.ScaleSets, row)
 	}
 	for _, q := range snap.queues {
 		row := statusQueue{Name: q.Name, ApproximateCount: q.ApproximateCount, Poison: q.Poison}
