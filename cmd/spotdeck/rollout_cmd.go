@@ -143,6 +143,12 @@ type rolloutEnv struct {
 	who    string
 }
 
+// driver returns the rollout driver of the operator's environment.
+func (env *rolloutEnv) driver(container, access string) *azure.RolloutDriver {
+	return azure.NewRolloutDriver(env.client, env.store, azure.RolloutDriverOptions{
+		Container: container, Access: access, Who: env.who})
+}
+
 // openRollout reads the settings and prepares Azure, the store and the scale set's group.
 func openRollout(ctx context.Context, g *globals, fl *rolloutFlags) (*rolloutEnv, error) {
 	if fl.scaleSet == "" {
@@ -266,21 +272,19 @@ func runRolloutStart(cmd *cobra.Command, g *globals, fl *rolloutFlags) error {
 	if err := refuseRunning(ctx, env, fl.scaleSet); err != nil {
 		return err
 	}
-	engine := &azure.RolloutEngine{Target: env.client, Saver: env.store}
 	access := azure.AccessIdentity
 	if fl.sas {
 		access = azure.AccessSAS
 	}
-	r, diff, findings, err := engine.Plan(ctx, env.store, azure.PlanInput{
-		ResourceGroup: env.group, ScaleSet: fl.scaleSet, Label: fl.label,
-		Container: fl.container, Access: access, SASValidity: fl.sasValidity,
-		Limits: limits, Who: env.who})
+	driver := env.driver(fl.container, access)
+	defer driver.Close()
+	plan, err := driver.Plan(ctx, env.group, fl.scaleSet, fl.label, limits)
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	writePlan(out, r, diff, findings)
-	if azure.Refused(findings) {
+	writePlan(out, plan.Rollout, plan.Diff, plan.Findings)
+	if plan.Refused() {
 		return errors.New("the rollout was refused: fix what is listed above")
 	}
 	if fl.dryRun {
@@ -290,9 +294,12 @@ func runRolloutStart(cmd *cobra.Command, g *globals, fl *rolloutFlags) error {
 		fl.scaleSet+"? [y/N] ") {
 		return codedError{exitNotConfirmed, errors.New("not confirmed: nothing was changed")}
 	}
-	r.LeaseID = azure.NewLeaseID()
-	recordAudit(ctx, env, "rollout-start", r, nil)
-	return driveRollout(cmd, env, engine, r, fl.poll)
+	r, err := driver.Start(ctx, plan)
+	recordAudit(ctx, env, "rollout-start", r, err)
+	if err != nil {
+		return err
+	}
+	return driveRollout(cmd, driver, r, fl.poll)
 }
 
 // refuseRunning refuses a new rollout while the scale set's last one is not finished.
@@ -319,15 +326,12 @@ func confirmRollout(in io.Reader, out io.Writer, question string) bool {
 	return answer == "y" || answer == "yes"
 }
 
-// driveRollout takes the lock and steps the rollout until it stops, printing each step.
-func driveRollout(cmd *cobra.Command, env *rolloutEnv, engine *azure.RolloutEngine,
-	r azure.Rollout, poll time.Duration) error {
+// driveRollout steps a rollout whose lock the driver holds until it stops, printing each
+// step.
+func driveRollout(cmd *cobra.Command, driver *azure.RolloutDriver, r azure.Rollout,
+	poll time.Duration) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	lock, err := env.store.Lock(ctx, env.group, r.ScaleSet, r.LeaseID, env.who)
-	if err != nil {
-		return err
-	}
 	out := cmd.OutOrStdout()
 	shown := 0
 	for {
@@ -335,31 +339,21 @@ func driveRollout(cmd *cobra.Command, env *rolloutEnv, engine *azure.RolloutEngi
 		if r.Stopped() || ctx.Err() != nil {
 			break
 		}
-		if err := lock.Err(); err != nil {
-			lock.Stop()
-			return err
-		}
-		next, err := engine.Step(ctx, r)
-		if err != nil {
-			lock.Stop()
-			return fmt.Errorf("%w (the record is saved: spotdeck rollout resume --scale-set "+
-				"%s carries on)", err, r.ScaleSet)
+		next, err := driver.Step(ctx, r)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w; spotdeck rollout resume --scale-set %s carries on", err,
+				r.ScaleSet)
 		}
 		if next.State == r.State && len(next.Log) == len(r.Log) {
 			_ = sleepRollout(ctx, poll)
 		}
 		r = next
 	}
-	return finishDrive(ctx, lock, r)
+	return driveResult(ctx, r)
 }
 
-// finishDrive releases the lock of a finished rollout and sets the exit code.
-func finishDrive(ctx context.Context, lock *azure.RolloutLock, r azure.Rollout) error {
-	if !r.Finished() {
-		lock.Stop()
-	} else if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
+// driveResult turns how a driven rollout stopped into the command's exit.
+func driveResult(ctx context.Context, r azure.Rollout) error {
 	switch {
 	case r.State == azure.RolloutDone || r.State == azure.RolloutRolledBack:
 		return nil
@@ -406,12 +400,9 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 	if err != nil {
 		return err
 	}
-	engine := &azure.RolloutEngine{Target: env.client, Saver: env.store}
-	ops := map[string]func(context.Context, azure.Rollout, string) (azure.Rollout, error){
-		"pause": engine.Pause, "resume": engine.Resume, "abort": engine.Abort,
-		"rollback": engine.Rollback,
-	}
-	r, err = ops[verb](ctx, r, env.who)
+	driver := env.driver(r.Container, "")
+	defer driver.Close()
+	r, err = driver.Operate(ctx, r, verb)
 	recordAudit(ctx, env, "rollout-"+verb, r, err)
 	if err != nil {
 		return err
@@ -420,7 +411,7 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 		printNewLines(cmd.OutOrStdout(), r, len(r.Log)-1)
 		return nil
 	}
-	return driveRollout(cmd, env, engine, r, fl.poll)
+	return driveRollout(cmd, driver, r, fl.poll)
 }
 
 // recordAudit notes a rollout change in the audit log; a failure to write it is shown,
