@@ -17,6 +17,7 @@ import (
 	"spotdeck/tui/confirm"
 	"spotdeck/tui/instances"
 	"spotdeck/tui/keys"
+	"spotdeck/tui/rollouts"
 	"spotdeck/tui/scalesets"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/timeline"
@@ -63,6 +64,8 @@ type Options struct {
 	ArmFor time.Duration
 	// Bundles feeds the bundle screen (b): form defaults and the upload, if storage is set.
 	Bundles bundles.Deps
+	// Rollouts feeds the rollout screen (o): the driver, if storage is set.
+	Rollouts rollouts.Deps
 	// Audit records each change and its result; it runs inside the action's command.
 	Audit func(ctx context.Context, a azure.Action, res azure.ActionResult, err error) error
 }
@@ -103,6 +106,8 @@ type Model struct {
 	tasks      int
 	spinner    spinner.Model
 	flash      flash
+
+	rollouts map[string]*rollouts.Model // one screen per scale set, by rollouts.Key
 }
 
 // New returns the console's root model on the scale sets screen.
@@ -198,7 +203,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screen.ActionMsg:
 		return m.askToRun(msg)
 	case confirm.AnswerMsg:
+		if change, ok := msg.Payload.(screen.ChangeMsg); ok {
+			return m.changeAnswered(change, msg.Confirmed)
+		}
 		return m.answered(msg)
+	case screen.ChangeMsg:
+		return m.askToChange(msg)
+	case screen.OpenRolloutMsg:
+		return m.openRollout(msg.ResourceGroup, msg.Name)
 	case actionDoneMsg:
 		return m.finished(msg)
 	case spinner.TickMsg:
@@ -215,6 +227,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case screen.OpenScaleSetMsg:
 		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now, m.changesAllowed())), nil
+	}
+	if owner, ok := rollouts.Owner(msg); ok {
+		return m.routeRollout(owner, msg)
 	}
 	return m.forward(msg)
 }
@@ -251,6 +266,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.push(watch.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Bundle) && m.top().Title() != "bundle" && !m.opts.ReadOnly:
 		return m.pushInit(bundles.New(m.opts.Bundles))
+	case key.Matches(msg, keys.Rollout) && !m.opts.ReadOnly:
+		return m.openRolloutOfTop()
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil

@@ -143,7 +143,7 @@ func (m Model) helpView() string {
 	b.WriteString("\n\n")
 	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit}
 	if !m.opts.ReadOnly {
-		global = append(global, keys.Bundle)
+		global = append(global, keys.Bundle, keys.Rollout)
 	}
 	if m.changesAllowed() {
 		global = append(global, keys.Arm)

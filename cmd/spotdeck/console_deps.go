@@ -8,6 +8,7 @@ import (
 	"spotdeck/azure"
 	"spotdeck/bundle"
 	"spotdeck/tui/bundles"
+	"spotdeck/tui/rollouts"
 )
 
 // storageHelp tells an operator how to let the console upload bundles.
@@ -50,4 +51,29 @@ func defaultBundleDir() string {
 		return filepath.Join(home, ".local", "share", "spotdeck", "bundles")
 	}
 	return "bundles"
+}
+
+// rolloutDeps gives the rollout screen its driver, when storage is configured.
+func (s settings) rolloutDeps(client *azure.Client) rollouts.Deps {
+	deps := rollouts.Deps{Help: storageHelp}
+	store, err := s.rolloutStore("")
+	if err != nil {
+		deps.Help = err.Error()
+		return deps
+	}
+	if store == nil {
+		return deps
+	}
+	who := operatorName()
+	deps.Driver = azure.NewRolloutDriver(client, store, azure.RolloutDriverOptions{
+		Container: s.cfg.Storage.Container, Access: s.cfg.Bundle.Access, Who: who})
+	deps.Audit = rolloutAuditor(who)
+	return deps
+}
+
+// rolloutAuditor returns the audit hook of the rollout screen.
+func rolloutAuditor(who string) func(context.Context, string, azure.Rollout, error) {
+	return func(ctx context.Context, action string, r azure.Rollout, err error) {
+		auditRollout(ctx, who, action, r, err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,8 +16,10 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/azure/sim"
+	"spotdeck/config"
 	"spotdeck/tui"
 	"spotdeck/tui/bundles"
+	"spotdeck/tui/rollouts"
 )
 
 // speedFlag is the --speed flag of demo and sim: simulated time runs this many times faster.
@@ -104,14 +107,18 @@ func runDemo(g *globals, simOpts sim.Options) error {
 	}
 	defer os.RemoveAll(sampleDir)
 	opts.Bundles = demoBundleDeps(sampleDir)
+	opts.Rollouts = demoRolloutDeps(client)
 	return tui.Run(opts)
 }
+
+// demoStorageHelp tells how to give the demo storage for bundles and rollouts.
+const demoStorageHelp = "start the storage emulator (scripts/demo-storage.sh) and run the " +
+	"demo with SPOTDECK_STORAGE_CONNECTION_STRING=UseDevelopmentStorage=true"
 
 // demoBundleDeps prefills the bundle form with a sample; uploads go to the storage in
 // SPOTDECK_STORAGE_CONNECTION_STRING (Azurite, for instance) when it is set.
 func demoBundleDeps(sampleDir string) bundles.Deps {
-	deps := bundles.Deps{StorageHelp: "start Azurite and set " +
-		"SPOTDECK_STORAGE_CONNECTION_STRING=UseDevelopmentStorage=true to upload in the demo"}
+	deps := bundles.Deps{StorageHelp: demoStorageHelp}
 	if sample, err := writeDemoSample(sampleDir); err == nil {
 		deps.Defaults = sample
 	}
@@ -122,9 +129,38 @@ func demoBundleDeps(sampleDir string) bundles.Deps {
 	storage := azure.StorageOptions{ConnectionString: conn}
 	deps.Upload = func(ctx context.Context, dir string,
 		progress func(azure.UploadProgress)) (azure.UploadResult, error) {
-		return azure.UploadBundle(ctx, storage, dir, "spotdeck-demo",
+		return azure.UploadBundle(ctx, storage, dir, demoContainer,
 			azure.UploadOptions{Progress: progress, Access: azure.AccessSAS})
 	}
+	return deps
+}
+
+// demoContainer is where the demo keeps its bundles and rollout records.
+const demoContainer = "spotdeck-demo"
+
+// demoRolloutDeps lets the demo roll bundles out to the simulated fleet when storage is
+// given in SPOTDECK_STORAGE_CONNECTION_STRING.
+func demoRolloutDeps(client *azure.Client) rollouts.Deps {
+	deps := rollouts.Deps{Help: demoStorageHelp}
+	conn := os.Getenv("SPOTDECK_STORAGE_CONNECTION_STRING")
+	if conn == "" {
+		return deps
+	}
+	dir, err := config.StateDir()
+	if err != nil {
+		deps.Help = err.Error()
+		return deps
+	}
+	store, err := azure.OpenRolloutStore(azure.StorageOptions{ConnectionString: conn},
+		demoContainer, filepath.Join(dir, "demo-rollouts"))
+	if err != nil {
+		deps.Help = err.Error()
+		return deps
+	}
+	who := operatorName()
+	deps.Driver = azure.NewRolloutDriver(client, store, azure.RolloutDriverOptions{
+		Container: demoContainer, Access: azure.AccessSAS, Who: who})
+	deps.Audit = rolloutAuditor(who)
 	return deps
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"os/user"
@@ -414,22 +415,30 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 	return driveRollout(cmd, driver, r, fl.poll)
 }
 
-// recordAudit notes a rollout change in the audit log; a failure to write it is shown,
-// not fatal, since the rollout record holds the same facts.
+// recordAudit notes a rollout change in the audit log.
 func recordAudit(ctx context.Context, env *rolloutEnv, action string, r azure.Rollout,
 	err error) {
+	auditRollout(ctx, env.who, action, r, err)
+}
+
+// auditRollout appends a rollout change to the local audit log. A failure to write it is
+// logged, not fatal, since the rollout record holds the same facts.
+func auditRollout(ctx context.Context, who, action string, r azure.Rollout, err error) {
 	path, pathErr := audit.DefaultPath()
 	if pathErr != nil {
 		return
 	}
 	log, openErr := audit.Open(path, nil)
 	if openErr != nil {
+		slog.Error("open the audit log", "err", openErr)
 		return
 	}
-	rec := audit.NewRecord(env.who, action, []string{r.ResourceGroup + "/" + r.ScaleSet},
+	rec := audit.NewRecord(who, action, []string{r.ResourceGroup + "/" + r.ScaleSet},
 		map[string]string{"label": r.Label, "state": r.State})
 	rec.Result = audit.Outcome(err)
-	_ = log.Append(ctx, rec)
+	if err := log.Append(ctx, rec); err != nil {
+		slog.Error("audit record", "action", action, "err", err)
+	}
 }
 
 // writePlan shows the change and the findings before the operator confirms.

@@ -157,6 +157,7 @@ func runConsole(g *globals, startOnWatch bool) error {
 		ReadOnly:     g.readOnly,
 		Actor:        client,
 		Bundles:      s.bundleDeps(),
+		Rollouts:     s.rolloutDeps(client),
 	}
 	if queues != nil {
 		opts.Queues = queues

@@ -106,6 +106,11 @@ func (m *Model) SetFleet(fleet azure.Fleet) {
 	m.selectByID(selectedID)
 }
 
+// SelectedScaleSet names the screen's scale set, for the rollout key.
+func (m *Model) SelectedScaleSet() (resourceGroup, name string, ok bool) {
+	return m.resourceGroup, m.name, true
+}
+
 // Selected returns the instance under the cursor, nil when there is none.
 func (m *Model) Selected() *azure.Instance {
 	i := m.table.Cursor()

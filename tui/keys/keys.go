@@ -14,6 +14,8 @@ var (
 	Events  = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events timeline"))
 	Watch   = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "incident watch"))
 	Bundle  = key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build and upload a bundle"))
+	Rollout = key.NewBinding(key.WithKeys("o"),
+		key.WithHelp("o", "roll a bundle out to the scale set"))
 )
 
 // Movement keys of a table.

@@ -89,6 +89,14 @@ func (m *Model) SetFleet(fleet azure.Fleet) {
 	}
 }
 
+// SelectedScaleSet names the scale set under the cursor, for the rollout key.
+func (m *Model) SelectedScaleSet() (resourceGroup, name string, ok bool) {
+	if s := m.Selected(); s != nil {
+		return s.ResourceGroup, s.Name, true
+	}
+	return "", "", false
+}
+
 // Selected returns the scale set under the cursor, nil when there is none.
 func (m *Model) Selected() *azure.ScaleSet {
 	i := m.table.Cursor()

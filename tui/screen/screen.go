@@ -55,3 +55,20 @@ type PendingKey struct {
 func Open(msg tea.Msg) tea.Cmd {
 	return func() tea.Msg { return msg }
 }
+
+// ChangeMsg asks the root to confirm a change that the screen carries out itself (a
+// rollout): the root checks that the console is armed, asks, and on yes sends Then to the
+// top screen.
+type ChangeMsg struct {
+	Title string
+	Lines []string
+	// TypeToConfirm, when set, is the scale set's name the operator must type.
+	TypeToConfirm string
+	Then          tea.Msg
+}
+
+// OpenRolloutMsg asks the root to show the rollout screen of a scale set.
+type OpenRolloutMsg struct {
+	ResourceGroup string
+	Name          string
+}

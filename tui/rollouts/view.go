@@ -1,0 +1,189 @@
+package rollouts
+
+import (
+	"fmt"
+	"strings"
+
+	"spotdeck/azure"
+	"spotdeck/tui/theme"
+)
+
+// View draws the stage the screen is at.
+func (m *Model) View() string {
+	if m.deps.Driver == nil {
+		return theme.WarnLine.Render("Rollouts need storage for bundles and records: ") +
+			m.deps.Help
+	}
+	var body string
+	switch m.stage {
+	case stageLoading:
+		body = theme.Dim.Render("reading the last rollout of " + m.name + " and the bundles…")
+	case stageForm:
+		body = m.formView()
+	case stagePlanning:
+		body = theme.Dim.Render("planning the rollout of " + m.in.label + " to " + m.name + "…")
+	case stagePlan:
+		body = m.planView()
+	case stageRunning:
+		body = m.runningView()
+	}
+	if m.err != nil {
+		body += "\n" + theme.State(theme.Bad, m.err.Error())
+	}
+	return body
+}
+
+func (m *Model) formView() string {
+	head := theme.Title.Render("New rollout to "+m.name) + theme.Dim.Render(" · bundles in "+
+		m.deps.Driver.Container())
+	if len(m.labels) == 0 {
+		head += "\n" + theme.WarnLine.Render("no bundle is uploaded yet: build and upload "+
+			"one with b, or type a label")
+	}
+	return head + "\n" + m.form.View()
+}
+
+// planView shows the extension change and the findings before the operator confirms.
+func (m *Model) planView() string {
+	if m.plan == nil {
+		return theme.Dim.Render("n: change the choices")
+	}
+	r := m.plan.Rollout
+	lines := []string{theme.Title.Render(fmt.Sprintf("Plan: %s → %s on %s (%s mode)",
+		orPrevious(r.Previous.Tag), r.Label, r.ScaleSet, r.UpgradeMode))}
+	for _, f := range m.plan.Findings {
+		tone := theme.Busy
+		if f.Refuse {
+			tone = theme.Bad
+		}
+		lines = append(lines, theme.State(tone, f.String()))
+	}
+	// The keys come before the diff: a long diff is cut at the bottom of the screen.
+	if m.plan.Refused() {
+		lines = append(lines, theme.ErrorLine.Render("refused: fix what is listed, "+
+			"then n to plan again"))
+	} else {
+		lines = append(lines, theme.HelpKey.Render("enter")+" start (asks to confirm) · "+
+			theme.HelpKey.Render("n")+" change the choices · "+theme.HelpKey.Render("esc")+
+			" back")
+	}
+	lines = append(lines, "", "extension "+r.Next.Name+":")
+	for _, d := range m.plan.Diff {
+		lines = append(lines, "  "+d.Field,
+			theme.ErrorLine.Render("    - "+azure.MaskSAS(d.Old)),
+			theme.OKLine.Render("    + "+azure.MaskSAS(d.New)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// runningView shows the rollout's state, counts, batches and the newest log lines.
+func (m *Model) runningView() string {
+	r := m.record
+	c := r.Counts
+	lines := []string{
+		theme.Title.Render(fmt.Sprintf("Rollout %s → %s", orPrevious(r.Previous.Tag),
+			r.Label)) + " on " + r.ScaleSet + "  " + theme.State(stateTone(r.State), r.State) +
+			m.driverNote(),
+		fmt.Sprintf("%d of %d instances on %s · %d healthy · %d unhealthy · %d evicted · "+
+			"%d installing", c.Updated, c.Total, r.Label, c.Healthy, c.Unhealthy, c.Evicted,
+			c.Pending),
+	}
+	if r.Reason != "" {
+		lines = append(lines, theme.State(stateTone(r.State), r.Reason))
+	}
+	if r.Rolling != nil {
+		p := r.Rolling
+		lines = append(lines, fmt.Sprintf("rolling upgrade %s: %d done, %d failed, %d in "+
+			"progress, %d pending", p.Status, p.Successful, p.Failed, p.InProgress, p.Pending))
+	}
+	lines = append(lines, "")
+	lines = append(lines, batchLines(r.Batches, max(m.height/3, 3))...)
+	lines = append(lines, "")
+	room := m.height - len(lines) - 2
+	lines = append(lines, logLines(r.Log, room)...)
+	return strings.Join(append(lines, m.keyLine()), "\n")
+}
+
+// driverNote says who drives the rollout when this console does not.
+func (m *Model) driverNote() string {
+	r := m.record
+	if r.Finished() || r.Stopped() || m.deps.Driver.Holds(*r) {
+		return ""
+	}
+	return theme.Dim.Render(" · driven elsewhere (started by " + r.StartedBy + "); C takes over")
+}
+
+// batchLines lists the newest batches, one line each, with each instance's state.
+func batchLines(batches []azure.RolloutBatch, room int) []string {
+	from := max(len(batches)-room, 0)
+	var lines []string
+	if from > 0 {
+		lines = append(lines, theme.Dim.Render(fmt.Sprintf("… %d earlier batches", from)))
+	}
+	for _, b := range batches[from:] {
+		parts := make([]string, 0, len(b.Instances))
+		for _, in := range b.Instances {
+			parts = append(parts, theme.State(instanceTone(in.State), in.ID+" "+in.State))
+		}
+		state := "running"
+		if b.Finished != nil {
+			state = "passed " + b.Finished.Local().Format("15:04:05")
+		}
+		lines = append(lines, fmt.Sprintf("batch %d · %s · %s", b.Index, state,
+			strings.Join(parts, "  ")))
+	}
+	if len(batches) == 0 {
+		lines = append(lines, theme.Dim.Render("no batch yet"))
+	}
+	return lines
+}
+
+// logLines returns the newest log lines that fit.
+func logLines(log []azure.RolloutLogLine, room int) []string {
+	room = max(room, 1)
+	from := max(len(log)-room, 0)
+	lines := make([]string, 0, room)
+	for _, l := range log[from:] {
+		lines = append(lines, theme.Dim.Render(l.At.Local().Format("15:04:05"))+"  "+
+			azure.MaskSAS(l.Text))
+	}
+	return lines
+}
+
+// keyLine lists the keys that fit the rollout's state.
+func (m *Model) keyLine() string {
+	var parts []string
+	for _, verb := range []string{"pause", "resume", "abort", "rollback"} {
+		if m.allowed(verb) {
+			k := verbKeys[verb].Help()
+			parts = append(parts, theme.HelpKey.Render(k.Key)+" "+k.Desc)
+		}
+	}
+	if m.record.Finished() {
+		parts = append(parts, theme.HelpKey.Render("n")+" new rollout")
+	}
+	parts = append(parts, theme.HelpKey.Render("esc")+" back (the rollout goes on)")
+	return strings.Join(parts, " · ")
+}
+
+func stateTone(state string) theme.Tone {
+	switch state {
+	case azure.RolloutDone, azure.RolloutRolledBack:
+		return theme.Good
+	case azure.RolloutHalted, azure.RolloutAborted:
+		return theme.Bad
+	}
+	return theme.Busy
+}
+
+func instanceTone(state string) theme.Tone {
+	switch state {
+	case azure.InstanceHealthy:
+		return theme.Good
+	case azure.InstanceFailed, azure.InstanceUnhealthy:
+		return theme.Bad
+	case azure.InstanceEvicted:
+		return theme.Info
+	}
+	return theme.Busy
+}
