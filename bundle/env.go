@@ -146,12 +146,6 @@ func envKeys(vars []EnvVar) []string {
 	return keys
 }
 
-// envValue returns the value of key and whether it is set.
-func envValue(vars []EnvVar, key string) (string, bool) {
-	v, ok := envKeyVar(vars, key)
-	return v.Value, ok
-}
-
 // envKeyVar returns the variable called key.
 func envKeyVar(vars []EnvVar, key string) (EnvVar, bool) {
 	for _, v := range vars {

@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	stdflate "compress/flate"
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -92,7 +94,8 @@ func (zw *zipWriter) write(ctx context.Context, w io.Writer, src *source) error 
 		func(i int, p packed) error {
 			defer p.release()
 			if err := writePacked(out, src.entries[i], &p); err != nil {
-				return fmt.Errorf("%s: %w", src.where(src.entries[i].name), err)
+				return fmt.Errorf("%s: %w%s", src.where(src.entries[i].name), err,
+					damagedFix(err))
 			}
 			zw.onEntry(src.entries[i].size)
 			return nil
@@ -257,6 +260,17 @@ func (zw *zipWriter) packLarge(p *packed, fw *flate.Writer, e entry) error {
 	}
 	setZip64(&p.hdr)
 	return nil
+}
+
+// damagedFix is the fix for an input that cannot be read back: a zip damaged in transit or
+// on disk. Other errors (a full disk, a file changed meanwhile) say their own fix.
+func damagedFix(err error) string {
+	var corrupt stdflate.CorruptInputError
+	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt) {
+		return " (fix: the input zip is damaged: download or zip it again)"
+	}
+	return ""
 }
 
 // deflateTo compresses r into w with the compressor fw.
