@@ -22,9 +22,6 @@ import (
 // environment variable, unlike a flag, does not show in the process list.
 const connStringEnv = "SPOTDECK_STORAGE_CONNECTION_STRING"
 
-// progressEvery limits how often a progress line is redrawn.
-const progressEvery = 200 * time.Millisecond
-
 func newBundleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle",
@@ -393,37 +390,6 @@ func exactlyOneArg(cmd *cobra.Command, args []string) error {
 			"DIR/<label> (see --help)", cmd.CommandPath())}
 	}
 	return nil
-}
-
-// progressLine redraws one status line on a terminal; elsewhere (a pipe, a log file, a
-// test) it stays silent, so the output holds only results.
-type progressLine struct {
-	w     io.Writer
-	on    bool
-	drawn time.Time
-	width int
-}
-
-func newProgressLine(w io.Writer) *progressLine {
-	return &progressLine{w: w, on: isTerminal(w)}
-}
-
-// show redraws the line, at most every progressEvery.
-func (p *progressLine) show(text string) {
-	if !p.on || time.Since(p.drawn) < progressEvery {
-		return
-	}
-	p.drawn = time.Now()
-	pad := max(0, p.width-len(text))
-	fmt.Fprintf(p.w, "\r%s%s", text, strings.Repeat(" ", pad))
-	p.width = len(text)
-}
-
-// clear removes the line so that what follows starts on a clean one.
-func (p *progressLine) clear() {
-	if p.on && p.width > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-	}
 }
 
 // isTerminal tells whether w is a character device such as a terminal.
