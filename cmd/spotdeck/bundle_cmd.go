@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -246,6 +247,9 @@ func runUpload(cmd *cobra.Command, fl *uploadFlags, dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := labelFolderHint(dir); err != nil {
+		return err
+	}
 	up := azure.UploadOptions{Access: azure.AccessIdentity, SASValidity: fl.sasValidity}
 	if fl.sas {
 		up.Access = azure.AccessSAS
@@ -270,6 +274,36 @@ func runUpload(cmd *cobra.Command, fl *uploadFlags, dir string) error {
 		return writeUploadJSON(cmd.OutOrStdout(), res)
 	}
 	return writeUploadTable(cmd.OutOrStdout(), res)
+}
+
+// labelFolderHint catches the output folder of bundle build passed instead of one of its
+// label folders, and names the newest of those.
+func labelFolderHint(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, bundle.ManifestName)); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var newest string
+	var newestAt time.Time
+	count := 0
+	for _, e := range entries {
+		info, err := os.Stat(filepath.Join(dir, e.Name(), bundle.ManifestName))
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		count++
+		if newest == "" || info.ModTime().After(newestAt) {
+			newest, newestAt = e.Name(), info.ModTime()
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	return usageError{fmt.Errorf("%s is the output folder, not a bundle: pass one of the %d "+
+		"label folders it holds, e.g. the newest, %s", dir, count, filepath.Join(dir, newest))}
 }
 
 // uploadProgressText is the progress line of an upload: bytes, rate and time left.

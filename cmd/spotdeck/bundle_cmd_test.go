@@ -220,6 +220,8 @@ func TestBundleUploadAgainstEmulator(t *testing.T) {
 func TestBundleUploadUsage(t *testing.T) {
 	dir := t.TempDir()
 	conn := connStringEnv + "=UseDevelopmentStorage=true"
+	outDir := t.TempDir()
+	writeFiles(t, outDir, map[string]string{"b-1/manifest.json": "{}", "b-2/other": "x"})
 	tests := []struct {
 		name     string
 		env      []string
@@ -239,6 +241,9 @@ func TestBundleUploadUsage(t *testing.T) {
 			exitUsage, "container name"},
 		{"not a bundle", []string{conn}, []string{dir, "--container", "bundles"},
 			exitUsage, "manifest"},
+		{"output folder", []string{conn}, []string{outDir, "--container", "bundles"},
+			exitUsage, "pass one of the 1 label folders it holds, e.g. the newest, " +
+				filepath.Join(outDir, "b-1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
