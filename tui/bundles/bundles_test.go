@@ -148,3 +148,11 @@ func TestNewBundleKeepsTypedValues(t *testing.T) {
 		t.Errorf("n did not reopen the form on the last values:\n%s", m.View())
 	}
 }
+
+func TestRebuildSaysAlreadyBuilt(t *testing.T) {
+	m := builtModel(t, nil)
+	m.result.Reused = true
+	if view := m.View(); !strings.Contains(view, "bundle b-1234567890 already built in") {
+		t.Errorf("a reused bundle reads:\n%s", view)
+	}
+}

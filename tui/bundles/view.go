@@ -78,7 +78,11 @@ func buildErrorText(err error) string {
 // bundleLines describe a built bundle and what can be done with it.
 func (m *Model) bundleLines() []string {
 	man := m.result.Manifest
-	lines := m.wrap(theme.OKLine, "✓ ", fmt.Sprintf("bundle %s built in", man.Label))
+	built := "built in"
+	if m.result.Reused {
+		built = "already built in"
+	}
+	lines := m.wrap(theme.OKLine, "✓ ", fmt.Sprintf("bundle %s %s", man.Label, built))
 	lines = append(lines, m.wrap(lipgloss.NewStyle(), "  ", m.result.Dir)...)
 	lines = append(lines, "")
 	for _, f := range man.Files {
