@@ -59,7 +59,8 @@ func TestBuildIsDeterministic(t *testing.T) {
 func TestBuildZipInputGivesSameHostZip(t *testing.T) {
 	opts := fixture(t)
 	fromDir := mustBuild(t, opts)
-	var items []zipItem
+	// As macOS zips a folder: its resource forks ride along under __MACOSX/.
+	items := []zipItem{{name: "__MACOSX/published/._" + WebHostDLL, body: "fork"}}
 	for name, body := range hostFiles() {
 		items = append(items, zipItem{name: "published/" + name, body: body, mode: 0o644})
 	}

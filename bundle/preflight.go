@@ -98,8 +98,12 @@ func (in *inspection) readEnv() error {
 // checkHost looks for the WebHost dll, reads the host version and checks the workers folder.
 func (in *inspection) checkHost() {
 	if !in.host.rootAt(WebHostDLL) {
-		in.findings = append(in.findings, errorf(in.host.input,
-			"pass the publish output of azure-functions-host, the folder holding "+WebHostDLL,
+		fix := "pass the publish output of azure-functions-host, the folder holding " +
+			WebHostDLL
+		if deeper := in.host.find(WebHostDLL); deeper != "" {
+			fix = "pass the folder that holds it: it is at " + deeper + " in " + in.host.input
+		}
+		in.findings = append(in.findings, errorf(in.host.input, fix,
 			"no %s at the top of the host", WebHostDLL))
 		return
 	}
@@ -124,8 +128,11 @@ func hasEntriesUnder(src *source, prefix string) bool {
 // checkApp checks host.json and collects the function names.
 func (in *inspection) checkApp() {
 	if !in.app.rootAt("host.json") {
-		in.findings = append(in.findings, errorf(in.app.input,
-			"pass the publish output of the function app, the folder holding host.json",
+		fix := "pass the publish output of the function app, the folder holding host.json"
+		if deeper := in.app.find("host.json"); deeper != "" {
+			fix = "pass the folder that holds it: it is at " + deeper + " in " + in.app.input
+		}
+		in.findings = append(in.findings, errorf(in.app.input, fix,
 			"no host.json at the top of the app"))
 		return
 	}

@@ -338,3 +338,32 @@ func TestPreflightNamesEnvLineOfWrongRuntime(t *testing.T) {
 		t.Fatalf("findings = %v, want one naming bad.env:3 with the fix", findings)
 	}
 }
+
+// TestPreflightPointsAtNestedInputs checks that an input whose marker file lies deeper
+// than the top gets a fix naming where it is.
+func TestPreflightPointsAtNestedInputs(t *testing.T) {
+	opts := fixture(t)
+	var items []zipItem
+	for name, body := range hostFiles() {
+		items = append(items, zipItem{name: "out/publish/" + name, body: body})
+	}
+	items = append(items, zipItem{name: "README.txt", body: "build notes"})
+	opts.HostPath = writeZip(t, filepath.Join(t.TempDir(), "host.zip"), items)
+	opts.AppPath = withFiles(t, map[string]string{"bin/Release/host.json": `{"version":"2.0"}`})
+	findings, err := Preflight(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		opts.HostPath: "it is at out/publish/" + WebHostDLL,
+		opts.AppPath:  "it is at bin/Release/host.json",
+	}
+	for _, f := range errorsOf(findings) {
+		if fix, ok := want[f.File]; ok && strings.Contains(f.Fix, fix) {
+			delete(want, f.File)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("findings %v lack fixes %v", findings, want)
+	}
+}

@@ -146,6 +146,20 @@ func (s *source) rootAt(marker string) bool {
 	return true
 }
 
+// find returns the shallowest entry whose file name is base, "" when there is none.
+func (s *source) find(base string) string {
+	best := ""
+	for _, e := range s.entries {
+		if path.Base(e.name) != base || e.isDir() {
+			continue
+		}
+		if best == "" || strings.Count(e.name, "/") < strings.Count(best, "/") {
+			best = e.name
+		}
+	}
+	return best
+}
+
 // singleTopDir returns "name/" when every entry lies in one top-level folder.
 func (s *source) singleTopDir() (string, bool) {
 	if len(s.entries) == 0 || !s.entries[0].isDir() {
@@ -197,10 +211,14 @@ type zipLister struct {
 	findings []Finding
 }
 
+// macResourceDir holds the resource forks that macOS adds to the zips it makes; they
+// are never part of a host or an app.
+const macResourceDir = "__MACOSX/"
+
 // add checks one zip entry and records it.
 func (l *zipLister) add(f *zip.File) {
 	name, ok := l.safeName(f.Name)
-	if !ok {
+	if !ok || strings.HasPrefix(name, macResourceDir) {
 		return
 	}
 	if f.Mode().IsDir() || strings.HasSuffix(name, "/") {
