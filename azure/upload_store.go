@@ -136,6 +136,11 @@ func (s *blobStore) ensureContainer(ctx context.Context) error {
 	if _, getErr := s.container.GetProperties(ctx, nil); getErr == nil {
 		return nil
 	}
+	var respErr *azcore.ResponseError
+	if !errors.As(err, &respErr) && ctx.Err() == nil {
+		return fmt.Errorf("reach the blob service at %s: %w (fix: check the account name or "+
+			"BlobEndpoint, and that this machine can reach it)", s.endpoint.Host, err)
+	}
 	return fmt.Errorf("create container %s: %w (fix: create it, or grant Storage Blob Data "+
 		"Contributor on the account)", s.name, err)
 }

@@ -1,10 +1,17 @@
 package azure
 
 import (
+	"context"
 	"encoding/base64"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 )
 
 func TestProgressAt(t *testing.T) {
@@ -156,5 +163,29 @@ func TestPrepareSignerRefusesSASConnectionString(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "AccountKey") ||
 		strings.Contains(err.Error(), "secret") {
 		t.Fatalf("err = %v, want a refusal that names AccountKey and hides the SAS", err)
+	}
+}
+
+// TestEnsureContainerUnreachable checks that a blob service nobody answers at is reported
+// as such, not as a missing role.
+func TestEnsureContainerUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	endpoint := &url.URL{Scheme: "http", Host: addr, Path: "/devstoreaccount1"}
+	noRetry := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Retry: policy.RetryOptions{MaxRetries: -1}}}
+	client, err := container.NewClientWithNoCredential(endpoint.String()+"/bundles", noRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &blobStore{name: "bundles", endpoint: endpoint, container: client}
+	err = store.ensureContainer(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "reach the blob service at "+addr) ||
+		!strings.Contains(err.Error(), "BlobEndpoint") {
+		t.Fatalf("err = %v, want one saying the service cannot be reached", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -80,7 +81,7 @@ func preflightError(findings []Finding) error {
 func (in *inspection) writeBundle(ctx context.Context, dir string) (Manifest, error) {
 	tracker := &progressTracker{opts: in.opts,
 		total: in.host.totalSize() + in.app.totalSize()}
-	zw := &zipWriter{tmpDir: dir, onEntry: tracker.add}
+	zw := &zipWriter{tmpDir: dir, onRead: tracker.read, onProgress: tracker.poll}
 	var files []File
 	for _, z := range []struct {
 		name string
@@ -227,12 +228,14 @@ func publish(tmp, outDir string, m Manifest, res *Result) error {
 	return nil
 }
 
-// progressTracker reports progress about every half percent, not on every entry.
+// progressTracker counts the input bytes the compressors have read, from any goroutine, and
+// reports them from Build's goroutine about every half percent, not on every entry.
 type progressTracker struct {
-	opts        Options
-	stage       string
-	done, total int64
-	sent        int64
+	opts  Options
+	stage string
+	total int64
+	done  atomic.Int64
+	sent  int64
 }
 
 // start enters a new stage and reports it.
@@ -241,18 +244,24 @@ func (t *progressTracker) start(stage string) {
 	t.send()
 }
 
-// add counts n more bytes done.
-func (t *progressTracker) add(n int64) {
-	t.done += n
-	if t.done-t.sent >= t.total/200 {
+// read counts n more input bytes read; safe for concurrent use.
+func (t *progressTracker) read(n int64) { t.done.Add(n) }
+
+// poll reports when enough bytes were read since the last report.
+func (t *progressTracker) poll() {
+	if t.current()-t.sent >= max(t.total/200, 1) {
 		t.send()
 	}
 }
 
+// current is the bytes read so far; a file that grew since it was listed is not counted
+// beyond the total.
+func (t *progressTracker) current() int64 { return min(t.done.Load(), t.total) }
+
 // send reports the current state.
 func (t *progressTracker) send() {
-	t.sent = t.done
-	t.opts.report(Progress{Stage: t.stage, Done: t.done, Total: t.total})
+	t.sent = t.current()
+	t.opts.report(Progress{Stage: t.stage, Done: t.sent, Total: t.total})
 }
 
 // nonNil turns a nil slice into an empty one, so JSON shows [] rather than null.

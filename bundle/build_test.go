@@ -59,7 +59,8 @@ func TestBuildIsDeterministic(t *testing.T) {
 func TestBuildZipInputGivesSameHostZip(t *testing.T) {
 	opts := fixture(t)
 	fromDir := mustBuild(t, opts)
-	var items []zipItem
+	// As macOS zips a folder: its resource forks ride along under __MACOSX/.
+	items := []zipItem{{name: "__MACOSX/published/._" + WebHostDLL, body: "fork"}}
 	for name, body := range hostFiles() {
 		items = append(items, zipItem{name: "published/" + name, body: body, mode: 0o644})
 	}
@@ -422,5 +423,59 @@ func TestBuildMemoryStaysBounded(t *testing.T) {
 	if peak > maxLiveHeap {
 		t.Errorf("peak live heap %d bytes, want at most %d: entries are kept after writing",
 			peak, maxLiveHeap)
+	}
+}
+
+// TestBuildDamagedZipInput damages the compressed data of one entry of a host zip: the
+// build must fail naming the entry and the fix, and leave nothing in the output folder.
+func TestBuildDamagedZipInput(t *testing.T) {
+	opts := fixture(t)
+	var items []zipItem
+	for name, body := range hostFiles() {
+		items = append(items, zipItem{name: name, body: body})
+	}
+	items = append(items, zipItem{name: "lib/Damaged.dll",
+		body: strings.Repeat("assembly bytes ", 20000)})
+	opts.HostPath = writeZip(t, filepath.Join(t.TempDir(), "host.zip"), items)
+	damageEntry(t, opts.HostPath, "lib/Damaged.dll")
+
+	_, err := Build(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "lib/Damaged.dll") ||
+		!strings.Contains(err.Error(), "fix: the input zip is damaged") {
+		t.Fatalf("err = %v, want one naming lib/Damaged.dll and the fix", err)
+	}
+	left, _ := os.ReadDir(opts.OutDir)
+	if len(left) != 0 {
+		t.Errorf("the failed build left %v in the output folder", left)
+	}
+}
+
+// damageEntry flips bytes in the middle of an entry's compressed data.
+func damageEntry(t *testing.T, zipPath, name string) {
+	t.Helper()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offset, length int64
+	for _, f := range zr.File {
+		if f.Name == name {
+			offset, err = f.DataOffset()
+			length = int64(f.CompressedSize64)
+		}
+	}
+	zr.Close()
+	if err != nil || length == 0 {
+		t.Fatalf("entry %s not found: %v", name, err)
+	}
+	data, err := os.ReadFile(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := offset + length/3; i < offset+length/3+16; i++ {
+		data[i] ^= 0x5a
+	}
+	if err := os.WriteFile(zipPath, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

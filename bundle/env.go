@@ -13,6 +13,9 @@ import (
 // Placeholder is the value that marks a setting nobody has filled in yet.
 const Placeholder = "PLACEHOLDER"
 
+// byteOrderMark may open a UTF-8 file saved on Windows; it is not part of the first key.
+const byteOrderMark = "\ufeff"
+
 // maxEnvLine bounds one line of an env file; a longer one is surely not an env file.
 const maxEnvLine = 1 << 20
 
@@ -53,7 +56,12 @@ func ParseEnv(r io.Reader, name string) ([]EnvVar, []Finding, error) {
 	var findings []Finding
 	firstLine := map[string]int{}
 	for n := 1; sc.Scan(); n++ {
-		v, f, ok := parseEnvLine(sc.Text(), name, n)
+		line := sc.Text()
+		if n == 1 {
+			// Editors on Windows may start a UTF-8 file with a byte order mark.
+			line = strings.TrimPrefix(line, byteOrderMark)
+		}
+		v, f, ok := parseEnvLine(line, name, n)
 		findings = append(findings, f...)
 		if !ok {
 			continue
@@ -144,12 +152,6 @@ func envKeys(vars []EnvVar) []string {
 		keys[i] = v.Key
 	}
 	return keys
-}
-
-// envValue returns the value of key and whether it is set.
-func envValue(vars []EnvVar, key string) (string, bool) {
-	v, ok := envKeyVar(vars, key)
-	return v.Value, ok
 }
 
 // envKeyVar returns the variable called key.

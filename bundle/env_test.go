@@ -22,6 +22,12 @@ func TestParseEnv(t *testing.T) {
 				{"D", "4", 6}},
 		},
 		{
+			name:  "byte order mark and CRLF from a Windows editor",
+			input: "\ufeffFUNCTIONS_WORKER_RUNTIME=node\r\nA=\ufeff1\r\n",
+			want: []EnvVar{{"FUNCTIONS_WORKER_RUNTIME", "node", 1},
+				{"A", "\ufeff1", 2}},
+		},
+		{
 			name:  "quotes are removed once",
 			input: "A=\"quoted value\"\nB='single'\nC=\"unbalanced'\nD=\n",
 			want: []EnvVar{{"A", "quoted value", 1}, {"B", "single", 2},

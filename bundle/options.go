@@ -108,6 +108,10 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: no env file given: pass --env with a KEY=VALUE file",
 			ErrOptions)
 	}
+	if o.OS == "" {
+		return fmt.Errorf("%w: no target OS given: pass --os %s or --os %s (the OS of "+
+			"the scale set's instances)", ErrOptions, OSLinux, OSWindows)
+	}
 	if o.OS != OSLinux && o.OS != OSWindows {
 		return fmt.Errorf("%w: OS %q is not supported: use %q or %q",
 			ErrOptions, o.OS, OSLinux, OSWindows)

@@ -47,10 +47,10 @@ func inspect(opts Options) (*inspection, error) {
 	}
 	in := &inspection{opts: opts}
 	var err error
-	if in.host, err = in.openInput(opts.HostPath); err != nil {
+	if in.host, err = in.openInput("host", opts.HostPath); err != nil {
 		return nil, err
 	}
-	if in.app, err = in.openInput(opts.AppPath); err != nil {
+	if in.app, err = in.openInput("app", opts.AppPath); err != nil {
 		in.host.Close()
 		return nil, err
 	}
@@ -66,8 +66,8 @@ func inspect(opts Options) (*inspection, error) {
 }
 
 // openInput lists one input and keeps its findings.
-func (in *inspection) openInput(p string) (*source, error) {
-	src, findings, err := openSource(p)
+func (in *inspection) openInput(role, p string) (*source, error) {
+	src, findings, err := openSource(role, p)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,8 @@ func (in *inspection) openInput(p string) (*source, error) {
 func (in *inspection) readEnv() error {
 	f, err := os.Open(in.opts.EnvPath)
 	if err != nil {
-		return fmt.Errorf("open env file: %w (fix: pass an existing KEY=VALUE file)", err)
+		return fmt.Errorf("open env file: %w (fix: pass --env an existing KEY=VALUE file)",
+			err)
 	}
 	defer f.Close()
 	vars, findings, err := ParseEnv(f, in.opts.EnvPath)
@@ -97,8 +98,12 @@ func (in *inspection) readEnv() error {
 // checkHost looks for the WebHost dll, reads the host version and checks the workers folder.
 func (in *inspection) checkHost() {
 	if !in.host.rootAt(WebHostDLL) {
-		in.findings = append(in.findings, errorf(in.host.input,
-			"pass the publish output of azure-functions-host, the folder holding "+WebHostDLL,
+		fix := "pass the publish output of azure-functions-host, the folder holding " +
+			WebHostDLL
+		if deeper := in.host.find(WebHostDLL); deeper != "" {
+			fix = "pass the folder that holds it: it is at " + deeper + " in " + in.host.input
+		}
+		in.findings = append(in.findings, errorf(in.host.input, fix,
 			"no %s at the top of the host", WebHostDLL))
 		return
 	}
@@ -123,8 +128,11 @@ func hasEntriesUnder(src *source, prefix string) bool {
 // checkApp checks host.json and collects the function names.
 func (in *inspection) checkApp() {
 	if !in.app.rootAt("host.json") {
-		in.findings = append(in.findings, errorf(in.app.input,
-			"pass the publish output of the function app, the folder holding host.json",
+		fix := "pass the publish output of the function app, the folder holding host.json"
+		if deeper := in.app.find("host.json"); deeper != "" {
+			fix = "pass the folder that holds it: it is at " + deeper + " in " + in.app.input
+		}
+		in.findings = append(in.findings, errorf(in.app.input, fix,
 			"no host.json at the top of the app"))
 		return
 	}
@@ -164,7 +172,7 @@ func (in *inspection) checkSettings() {
 // checkWorkerRuntime compares FUNCTIONS_WORKER_RUNTIME with what the app looks like.
 func (in *inspection) checkWorkerRuntime() {
 	want := detectRuntime(in.app)
-	got, ok := envValue(in.env, "FUNCTIONS_WORKER_RUNTIME")
+	v, ok := envKeyVar(in.env, "FUNCTIONS_WORKER_RUNTIME")
 	if !ok {
 		fix := "add FUNCTIONS_WORKER_RUNTIME=<dotnet-isolated|node|python|java|powershell>"
 		if want != "" {
@@ -174,8 +182,8 @@ func (in *inspection) checkWorkerRuntime() {
 			"FUNCTIONS_WORKER_RUNTIME is not set"))
 		return
 	}
-	if want != "" && !strings.EqualFold(strings.TrimSpace(got), want) {
-		in.findings = append(in.findings, warnf(in.opts.EnvPath,
+	if want != "" && !strings.EqualFold(strings.TrimSpace(v.Value), want) {
+		in.findings = append(in.findings, warnf(lineRef(in.opts.EnvPath, v.Line),
 			"set FUNCTIONS_WORKER_RUNTIME="+want,
 			"FUNCTIONS_WORKER_RUNTIME does not match the app, which looks like %s", want))
 	}

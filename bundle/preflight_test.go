@@ -273,6 +273,7 @@ func TestPreflightBadOptions(t *testing.T) {
 		{"no host", func(o *Options) { o.HostPath = "" }, "pass --host"},
 		{"no app", func(o *Options) { o.AppPath = "" }, "pass --app"},
 		{"no env", func(o *Options) { o.EnvPath = "" }, "pass --env"},
+		{"no OS", func(o *Options) { o.OS = "" }, "pass --os linux or --os windows"},
 		{"bad OS", func(o *Options) { o.OS = "darwin" }, `OS "darwin" is not supported`},
 		{"bad port", func(o *Options) { o.HealthPort = 70000 }, "health port 70000"},
 		{"bad label", func(o *Options) { o.Label = "../x" }, `label "../x" is not usable`},
@@ -298,7 +299,10 @@ func TestPreflightMissingInputs(t *testing.T) {
 	}{
 		{"host path", func(t *testing.T, o *Options) {
 			o.HostPath = filepath.Join(t.TempDir(), "none")
-		}, "open input"},
+		}, "open host input"},
+		{"app path", func(t *testing.T, o *Options) {
+			o.AppPath = filepath.Join(t.TempDir(), "none")
+		}, "pass --app an existing folder"},
 		{"env path", func(t *testing.T, o *Options) {
 			o.EnvPath = filepath.Join(t.TempDir(), "none")
 		}, "open env file"},
@@ -307,7 +311,7 @@ func TestPreflightMissingInputs(t *testing.T) {
 			if err := os.WriteFile(o.HostPath, []byte("not a zip"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "open zip"},
+		}, "open host zip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,5 +323,47 @@ func TestPreflightMissingInputs(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %q and a fix", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPreflightNamesEnvLineOfWrongRuntime(t *testing.T) {
+	opts := fixture(t)
+	opts.EnvPath = withEnv(t, "# the worker\n\nFUNCTIONS_WORKER_RUNTIME=python\n")
+	findings, err := Preflight(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 1 || !strings.HasSuffix(findings[0].File, "bad.env:3") ||
+		findings[0].Fix != "set FUNCTIONS_WORKER_RUNTIME=dotnet" {
+		t.Fatalf("findings = %v, want one naming bad.env:3 with the fix", findings)
+	}
+}
+
+// TestPreflightPointsAtNestedInputs checks that an input whose marker file lies deeper
+// than the top gets a fix naming where it is.
+func TestPreflightPointsAtNestedInputs(t *testing.T) {
+	opts := fixture(t)
+	var items []zipItem
+	for name, body := range hostFiles() {
+		items = append(items, zipItem{name: "out/publish/" + name, body: body})
+	}
+	items = append(items, zipItem{name: "README.txt", body: "build notes"})
+	opts.HostPath = writeZip(t, filepath.Join(t.TempDir(), "host.zip"), items)
+	opts.AppPath = withFiles(t, map[string]string{"bin/Release/host.json": `{"version":"2.0"}`})
+	findings, err := Preflight(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		opts.HostPath: "it is at out/publish/" + WebHostDLL,
+		opts.AppPath:  "it is at bin/Release/host.json",
+	}
+	for _, f := range errorsOf(findings) {
+		if fix, ok := want[f.File]; ok && strings.Contains(f.Fix, fix) {
+			delete(want, f.File)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("findings %v lack fixes %v", findings, want)
 	}
 }

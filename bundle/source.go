@@ -41,17 +41,18 @@ type source struct {
 	closer  io.Closer
 }
 
-// openSource lists a folder or a zip. Unsafe entries become error findings and are left out.
-func openSource(input string) (*source, []Finding, error) {
+// openSource lists a folder or a zip; role ("host", "app") names the input in errors.
+// Unsafe entries become error findings and are left out.
+func openSource(role, input string) (*source, []Finding, error) {
 	info, err := os.Stat(input)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open input %s: %w (fix: pass an existing folder or "+
-			".zip file)", input, err)
+		return nil, nil, fmt.Errorf("open %s input %s: %w (fix: pass --%s an existing "+
+			"folder or .zip file)", role, input, err, role)
 	}
 	if info.IsDir() {
 		return listDir(input)
 	}
-	return listZip(input)
+	return listZip(role, input)
 }
 
 // Close releases the zip behind the source, if any.
@@ -145,6 +146,20 @@ func (s *source) rootAt(marker string) bool {
 	return true
 }
 
+// find returns the shallowest entry whose file name is base, "" when there is none.
+func (s *source) find(base string) string {
+	best := ""
+	for _, e := range s.entries {
+		if path.Base(e.name) != base || e.isDir() {
+			continue
+		}
+		if best == "" || strings.Count(e.name, "/") < strings.Count(best, "/") {
+			best = e.name
+		}
+	}
+	return best
+}
+
 // singleTopDir returns "name/" when every entry lies in one top-level folder.
 func (s *source) singleTopDir() (string, bool) {
 	if len(s.entries) == 0 || !s.entries[0].isDir() {
@@ -171,11 +186,11 @@ func normalMode(m fs.FileMode) fs.FileMode {
 }
 
 // listZip lists the entries of a zip without reading their content.
-func listZip(input string) (*source, []Finding, error) {
+func listZip(role, input string) (*source, []Finding, error) {
 	zr, err := zip.OpenReader(input)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, nil, fmt.Errorf("open zip %s: %w (fix: pass a folder or a valid "+
-			".zip file)", input, err)
+		return nil, nil, fmt.Errorf("open %s zip %s: %w (fix: pass --%s a folder or a "+
+			"valid .zip file)", role, input, err, role)
 	}
 	l := zipLister{input: input, files: map[string]*zip.File{}, dirs: map[string]bool{}}
 	for _, f := range zr.File {
@@ -196,10 +211,14 @@ type zipLister struct {
 	findings []Finding
 }
 
+// macResourceDir holds the resource forks that macOS adds to the zips it makes; they
+// are never part of a host or an app.
+const macResourceDir = "__MACOSX/"
+
 // add checks one zip entry and records it.
 func (l *zipLister) add(f *zip.File) {
 	name, ok := l.safeName(f.Name)
-	if !ok {
+	if !ok || strings.HasPrefix(name, macResourceDir) {
 		return
 	}
 	if f.Mode().IsDir() || strings.HasSuffix(name, "/") {

@@ -4,13 +4,16 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	stdflate "compress/flate"
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"runtime"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
@@ -73,9 +76,16 @@ func (p *packed) release() {
 type zipWriter struct {
 	// tmpDir receives the spill files; it is on the output's file system.
 	tmpDir string
-	// onEntry is told the input size of each entry once it is written.
-	onEntry func(size int64)
+	// onRead is told of input bytes as the compressors read them; it is called from
+	// several goroutines at once.
+	onRead func(n int64)
+	// onProgress is called from write's goroutine after each entry and while a large
+	// entry is being compressed, so that progress can be reported from there.
+	onProgress func()
 }
+
+// progressEvery is how often onProgress is called while write waits for an entry.
+const progressEvery = 100 * time.Millisecond
 
 // write writes the entries of src as a zip to w.
 func (zw *zipWriter) write(ctx context.Context, w io.Writer, src *source) error {
@@ -92,12 +102,13 @@ func (zw *zipWriter) write(ctx context.Context, w io.Writer, src *source) error 
 		func(i int, p packed) error {
 			defer p.release()
 			if err := writePacked(out, src.entries[i], &p); err != nil {
-				return fmt.Errorf("%s: %w", src.where(src.entries[i].name), err)
+				return fmt.Errorf("%s: %w%s", src.where(src.entries[i].name), err,
+					damagedFix(err))
 			}
-			zw.onEntry(src.entries[i].size)
+			zw.onProgress()
 			return nil
 		},
-		func(p packed) { p.release() })
+		func(p packed) { p.release() }, zw.onProgress)
 	if err != nil {
 		return err
 	}
@@ -115,9 +126,10 @@ func pipelineShape() (workers, window int) {
 // inOrder runs work on items 0..n-1 with workers goroutines and hands the results to emit in
 // item order. work is told which worker (0..workers-1) runs it, so it can use that worker's
 // own tools. At most window results wait at once, which bounds memory; results never handed
-// to emit go to drop.
+// to emit go to drop. idle is called, like emit from the caller's goroutine, every
+// progressEvery that passes waiting for the next result.
 func inOrder[T any](ctx context.Context, n, workers, window int, work func(int, int) T,
-	emit func(int, T) error, drop func(T)) error {
+	emit func(int, T) error, drop func(T), idle func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]chan T, n)
@@ -135,7 +147,7 @@ func inOrder[T any](ctx context.Context, n, workers, window int, work func(int, 
 			}
 		})
 	}
-	err := collect(ctx, results, slots, emit)
+	err := collect(ctx, results, slots, emit, idle)
 	cancel()
 	wg.Wait()
 	for _, ch := range results {
@@ -165,17 +177,23 @@ func dispatch(ctx context.Context, n int, slots chan struct{}, jobs chan<- int) 
 	}
 }
 
-// collect emits the results in order, freeing a window slot after each.
+// collect emits the results in order, freeing a window slot after each, and calls idle
+// while it waits.
 func collect[T any](ctx context.Context, results []chan T, slots chan struct{},
-	emit func(int, T) error) error {
-	for i, ch := range results {
+	emit func(int, T) error, idle func()) error {
+	tick := time.NewTicker(progressEvery)
+	defer tick.Stop()
+	for i := 0; i < len(results); {
 		select {
-		case r := <-ch:
+		case r := <-results[i]:
 			err := emit(i, r)
 			<-slots
 			if err != nil {
 				return err
 			}
+			i++
+		case <-tick.C:
+			idle()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -194,7 +212,7 @@ func (zw *zipWriter) pack(ctx context.Context, fw *flate.Writer, e entry) packed
 		return p
 	}
 	if e.size <= smallFile {
-		p.err = packSmall(&p, fw, e)
+		p.err = zw.packSmall(&p, fw, e)
 	} else {
 		p.err = zw.packLarge(&p, fw, e)
 	}
@@ -202,8 +220,8 @@ func (zw *zipWriter) pack(ctx context.Context, fw *flate.Writer, e entry) packed
 }
 
 // packSmall reads a small entry whole and keeps whichever of stored or deflated is smaller.
-func packSmall(p *packed, fw *flate.Writer, e entry) error {
-	raw, err := readSmall(e.open, smallFile)
+func (zw *zipWriter) packSmall(p *packed, fw *flate.Writer, e entry) error {
+	raw, err := readSmall(counted(e.open, zw.onRead), smallFile)
 	if err != nil {
 		return err
 	}
@@ -228,7 +246,7 @@ func packSmall(p *packed, fw *flate.Writer, e entry) error {
 // When deflate does not pay, the entry is stored and copied again from its input at write
 // time, so nothing large is ever held whole.
 func (zw *zipWriter) packLarge(p *packed, fw *flate.Writer, e entry) error {
-	rc, err := e.open()
+	rc, err := counted(e.open, zw.onRead)()
 	if err != nil {
 		return err
 	}
@@ -257,6 +275,17 @@ func (zw *zipWriter) packLarge(p *packed, fw *flate.Writer, e entry) error {
 	}
 	setZip64(&p.hdr)
 	return nil
+}
+
+// damagedFix is the fix for an input that cannot be read back: a zip damaged in transit or
+// on disk. Other errors (a full disk, a file changed meanwhile) say their own fix.
+func damagedFix(err error) string {
+	var corrupt stdflate.CorruptInputError
+	if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt) {
+		return " (fix: the input zip is damaged: download or zip it again)"
+	}
+	return ""
 }
 
 // deflateTo compresses r into w with the compressor fw.
@@ -348,6 +377,33 @@ func copyStored(w io.Writer, e entry, fh *zip.FileHeader) error {
 		return fmt.Errorf("file changed while the bundle was built: build again")
 	}
 	return nil
+}
+
+// counted wraps an opener so that every byte read is told to onRead.
+func counted(open func() (io.ReadCloser, error),
+	onRead func(int64)) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		rc, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &countReader{ReadCloser: rc, onRead: onRead}, nil
+	}
+}
+
+// countReader tells onRead of the bytes read through it.
+type countReader struct {
+	io.ReadCloser
+	onRead func(int64)
+}
+
+// Read passes the read on and counts it.
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if n > 0 {
+		c.onRead(int64(n))
+	}
+	return n, err
 }
 
 // countWriter counts the bytes written through it.

@@ -38,7 +38,7 @@ type Config struct {
 	Queues []string `yaml:"queues,omitempty"`
 	// Alerts are the thresholds that raise queue alerts.
 	Alerts Alerts `yaml:"alerts,omitempty"`
-	// Bundle holds the defaults of the bundle form and of `bundle build`.
+	// Bundle holds the defaults of the console's bundle form (the bundle commands take flags).
 	Bundle BundleDefaults `yaml:"bundle,omitempty"`
 }
 

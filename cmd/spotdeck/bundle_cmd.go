@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,9 +22,6 @@ import (
 // connStringEnv is where the upload finds a connection string when no flag gives one. An
 // environment variable, unlike a flag, does not show in the process list.
 const connStringEnv = "SPOTDECK_STORAGE_CONNECTION_STRING"
-
-// progressEvery limits how often a progress line is redrawn.
-const progressEvery = 200 * time.Millisecond
 
 func newBundleCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -249,6 +247,9 @@ func runUpload(cmd *cobra.Command, fl *uploadFlags, dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := labelFolderHint(dir); err != nil {
+		return err
+	}
 	up := azure.UploadOptions{Access: azure.AccessIdentity, SASValidity: fl.sasValidity}
 	if fl.sas {
 		up.Access = azure.AccessSAS
@@ -273,6 +274,36 @@ func runUpload(cmd *cobra.Command, fl *uploadFlags, dir string) error {
 		return writeUploadJSON(cmd.OutOrStdout(), res)
 	}
 	return writeUploadTable(cmd.OutOrStdout(), res)
+}
+
+// labelFolderHint catches the output folder of bundle build passed instead of one of its
+// label folders, and names the newest of those.
+func labelFolderHint(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, bundle.ManifestName)); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var newest string
+	var newestAt time.Time
+	count := 0
+	for _, e := range entries {
+		info, err := os.Stat(filepath.Join(dir, e.Name(), bundle.ManifestName))
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		count++
+		if newest == "" || info.ModTime().After(newestAt) {
+			newest, newestAt = e.Name(), info.ModTime()
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	return usageError{fmt.Errorf("%s is the output folder, not a bundle: pass one of the %d "+
+		"label folders it holds, e.g. the newest, %s", dir, count, filepath.Join(dir, newest))}
 }
 
 // uploadProgressText is the progress line of an upload: bytes, rate and time left.
@@ -393,37 +424,6 @@ func exactlyOneArg(cmd *cobra.Command, args []string) error {
 			"DIR/<label> (see --help)", cmd.CommandPath())}
 	}
 	return nil
-}
-
-// progressLine redraws one status line on a terminal; elsewhere (a pipe, a log file, a
-// test) it stays silent, so the output holds only results.
-type progressLine struct {
-	w     io.Writer
-	on    bool
-	drawn time.Time
-	width int
-}
-
-func newProgressLine(w io.Writer) *progressLine {
-	return &progressLine{w: w, on: isTerminal(w)}
-}
-
-// show redraws the line, at most every progressEvery.
-func (p *progressLine) show(text string) {
-	if !p.on || time.Since(p.drawn) < progressEvery {
-		return
-	}
-	p.drawn = time.Now()
-	pad := max(0, p.width-len(text))
-	fmt.Fprintf(p.w, "\r%s%s", text, strings.Repeat(" ", pad))
-	p.width = len(text)
-}
-
-// clear removes the line so that what follows starts on a clean one.
-func (p *progressLine) clear() {
-	if p.on && p.width > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-	}
 }
 
 // isTerminal tells whether w is a character device such as a terminal.

@@ -220,6 +220,8 @@ func TestBundleUploadAgainstEmulator(t *testing.T) {
 func TestBundleUploadUsage(t *testing.T) {
 	dir := t.TempDir()
 	conn := connStringEnv + "=UseDevelopmentStorage=true"
+	outDir := t.TempDir()
+	writeFiles(t, outDir, map[string]string{"b-1/manifest.json": "{}", "b-2/other": "x"})
 	tests := []struct {
 		name     string
 		env      []string
@@ -239,6 +241,9 @@ func TestBundleUploadUsage(t *testing.T) {
 			exitUsage, "container name"},
 		{"not a bundle", []string{conn}, []string{dir, "--container", "bundles"},
 			exitUsage, "manifest"},
+		{"output folder", []string{conn}, []string{outDir, "--container", "bundles"},
+			exitUsage, "pass one of the 1 label folders it holds, e.g. the newest, " +
+				filepath.Join(outDir, "b-1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,4 +316,61 @@ func TestAccessNote(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBundleRebuildWithNewAppSendsNoHostBytes builds and uploads a bundle, changes only
+// the app, builds and uploads again: the host goes over as a copy inside the container.
+func TestBundleRebuildWithNewAppSendsNoHostBytes(t *testing.T) {
+	env := []string{connStringEnv + "=" + storagetest.ConnectionString(t)}
+	inputs := bundleInputsDir(t, "", nil)
+	out := t.TempDir()
+	container := fmt.Sprintf("cli-%d", time.Now().UnixNano())
+	first := uploadBuild(t, env, inputs, out, container)
+	app := inputs[3]
+	writeFiles(t, app, map[string]string{"Ping/index.js": "module.exports=2"})
+	second := uploadBuild(t, env, inputs, out, container)
+	if second.Label == first.Label {
+		t.Fatalf("a new app kept the label %s", first.Label)
+	}
+	var sent int64
+	for _, f := range second.Files {
+		sent += f.BytesSent
+		switch f.Name {
+		case "host.zip", "app.env":
+			if f.How != azure.FileCopied || f.BytesSent != 0 {
+				t.Errorf("%s: how %q, %d bytes sent; want copied, 0 bytes", f.Name, f.How,
+					f.BytesSent)
+			}
+		default:
+			if f.How != azure.FileSent || f.BytesSent != f.Size {
+				t.Errorf("%s: how %q, %d of %d bytes sent; want sent whole", f.Name, f.How,
+					f.BytesSent, f.Size)
+			}
+		}
+	}
+	if second.BytesSent != sent {
+		t.Errorf("bytesSent %d, but the files add up to %d", second.BytesSent, sent)
+	}
+}
+
+// uploadBuild builds the inputs into out and uploads the new label folder.
+func uploadBuild(t *testing.T, env, inputs []string, out, container string) uploadDoc {
+	t.Helper()
+	args := append([]string{"bundle", "build", "--out", out}, inputs...)
+	stdout, stderr, code := runSpotdeck(t, args...)
+	label := regexp.MustCompile(`bundle (\S+) written to`).FindStringSubmatch(stdout)
+	if code != exitOK || label == nil {
+		t.Fatalf("build: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runWithEnv(t, env, "bundle", "upload",
+		filepath.Join(out, label[1]), "--container", container, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("upload: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	assertNoSecrets(t, stdout, stderr)
+	var doc uploadDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("upload output is not JSON: %v\n%s", err, stdout)
+	}
+	return doc
 }

@@ -41,8 +41,13 @@ const (
 	stageUploaded
 )
 
-var uploadKey = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upload the bundle"))
-var againKey = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new bundle"))
+var (
+	uploadKey = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upload the bundle"))
+	againKey  = key.NewBinding(key.WithKeys("n"),
+		key.WithHelp("n", "new bundle, the form keeping the last values"))
+	stopKey = key.NewBinding(key.WithKeys("esc"),
+		key.WithHelp("esc", "stop the build or upload; u continues an upload"))
+)
 
 // Model is the bundle screen.
 type Model struct {
@@ -55,7 +60,12 @@ type Model struct {
 	detail string
 	result *bundle.Result
 	upload *azure.UploadResult
-	err    error
+	// buildErr stops the screen at the build's findings; uploadErr leaves the built bundle
+	// on screen, ready for another try.
+	buildErr  error
+	uploadErr error
+	// cancel stops the build or upload running, if any.
+	cancel context.CancelFunc
 	width  int
 	height int
 }
@@ -68,22 +78,30 @@ type formValues struct {
 // New returns the bundle screen on its form.
 func New(deps Deps) *Model {
 	m := &Model{deps: deps, bar: progress.New(progress.WithDefaultGradient())}
+	m.in = defaultValues(deps.Defaults)
 	m.resetForm()
 	return m
 }
 
+// defaultValues fills the form from the configured defaults.
+func defaultValues(d bundle.Options) formValues {
+	in := formValues{host: d.HostPath, app: d.AppPath, env: d.EnvPath, os: d.OS,
+		port: strconv.Itoa(d.HealthPort), out: d.OutDir}
+	if in.os == "" {
+		in.os = bundle.OSLinux
+	}
+	if d.HealthPort <= 0 {
+		in.port = strconv.Itoa(bundle.DefaultHealthPort)
+	}
+	return in
+}
+
+// resetForm opens a new form on the values of m.in: the defaults at first, then what was
+// typed last, so that fixing one path does not mean typing the others again.
 func (m *Model) resetForm() {
-	d := m.deps.Defaults
-	m.in = formValues{host: d.HostPath, app: d.AppPath, env: d.EnvPath, os: d.OS,
-		label: "", port: strconv.Itoa(max(d.HealthPort, 0)), out: d.OutDir}
-	if m.in.os == "" {
-		m.in.os = bundle.OSLinux
-	}
-	if d.HealthPort == 0 {
-		m.in.port = strconv.Itoa(bundle.DefaultHealthPort)
-	}
 	m.form = newForm(&m.in)
-	m.stage, m.result, m.upload, m.err, m.frac = stageForm, nil, nil, nil, 0
+	m.stage, m.result, m.upload, m.frac = stageForm, nil, nil, 0
+	m.buildErr, m.uploadErr = nil, nil
 }
 
 func newForm(v *formValues) *huh.Form {
@@ -129,10 +147,13 @@ func validPort(s string) error {
 func (m *Model) Title() string { return "bundle" }
 
 // Keys lists the screen's keys.
-func (m *Model) Keys() []key.Binding { return []key.Binding{uploadKey, againKey} }
+func (m *Model) Keys() []key.Binding { return []key.Binding{uploadKey, againKey, stopKey} }
 
-// Capturing is true while the form takes typing, so letters are not commands.
-func (m *Model) Capturing() bool { return m.stage == stageForm }
+// Capturing is true while the form takes typing, so letters are not commands, and while a
+// build or upload runs, so that esc stops it rather than leaving it running unseen.
+func (m *Model) Capturing() bool {
+	return m.stage == stageForm || m.stage == stageBuilding || m.stage == stageUploading
+}
 
 // SetSize lays out the form and the bar.
 func (m *Model) SetSize(width, height int) {

@@ -2,8 +2,8 @@ package bundles
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +15,6 @@ import (
 	"spotdeck/azure"
 	"spotdeck/bundle"
 	"spotdeck/tui/screen"
-	"spotdeck/tui/theme"
 )
 
 // buildTimeout and uploadTimeout bound the work the screen starts.
@@ -47,42 +46,58 @@ func listen(ch <-chan tea.Msg) tea.Cmd {
 
 // buildCmd runs bundle.Build in the background, reporting progress through a channel that
 // the screen listens to, one message at a time.
-func buildCmd(opts bundle.Options) tea.Cmd {
+func buildCmd(ctx context.Context, opts bundle.Options) tea.Cmd {
 	ch := make(chan tea.Msg, 1)
 	opts.Progress = func(p bundle.Progress) {
-		frac := 0.0
-		if p.Total > 0 {
-			frac = float64(p.Done) / float64(p.Total)
-		}
-		sendLatest(ch, progressMsg{frac: frac, detail: p.Stage, next: ch})
+		sendLatest(ch, progressMsg{frac: fraction(p.Done, p.Total), detail: buildDetail(p),
+			next: ch})
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-		defer cancel()
 		res, err := bundle.Build(ctx, opts)
-		ch <- builtMsg{res: res, err: err}
+		sendLast(ch, builtMsg{res: res, err: err})
 	}()
 	return listen(ch)
 }
 
-func uploadCmd(upload UploadFunc, dir string) tea.Cmd {
+func uploadCmd(ctx context.Context, upload UploadFunc, dir string) tea.Cmd {
 	ch := make(chan tea.Msg, 1)
 	report := func(p azure.UploadProgress) {
-		frac := 0.0
-		if p.Total > 0 {
-			frac = float64(p.Bytes) / float64(p.Total)
-		}
-		detail := fmt.Sprintf("%s · %s of %s · %s/s · %s left", p.File, size(p.Bytes),
-			size(p.Total), size(int64(p.Rate)), screen.Since(p.Remaining))
-		sendLatest(ch, progressMsg{frac: frac, detail: detail, next: ch})
+		sendLatest(ch, progressMsg{frac: fraction(p.Bytes, p.Total), detail: uploadDetail(p),
+			next: ch})
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), uploadTimeout)
-		defer cancel()
 		res, err := upload(ctx, dir, report)
-		ch <- uploadedMsg{res: res, err: err}
+		sendLast(ch, uploadedMsg{res: res, err: err})
 	}()
 	return listen(ch)
+}
+
+// fraction is done over total, zero when the total is not known.
+func fraction(done, total int64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return float64(done) / float64(total)
+}
+
+// buildDetail says what the build is doing and how far it is.
+func buildDetail(p bundle.Progress) string {
+	if p.Total <= 0 {
+		return p.Stage
+	}
+	return fmt.Sprintf("%s · %s of %s", p.Stage, size(p.Done), size(p.Total))
+}
+
+// uploadDetail gives the file, the bytes, the rate and the time left, once they are known.
+func uploadDetail(p azure.UploadProgress) string {
+	detail := fmt.Sprintf("%s · %s of %s", p.File, size(p.Bytes), size(p.Total))
+	if p.Rate > 0 {
+		detail += fmt.Sprintf(" · %s/s", size(int64(p.Rate)))
+	}
+	if p.Remaining > 0 {
+		detail += " · " + screen.Since(p.Remaining) + " left"
+	}
+	return detail
 }
 
 // sendLatest drops a progress report when the screen has not taken the last one yet: the
@@ -94,6 +109,22 @@ func sendLatest(ch chan tea.Msg, msg tea.Msg) {
 	}
 }
 
+// sendLast delivers the final message, replacing a progress report nobody took, so that
+// the worker never blocks on a screen that is gone.
+func sendLast(ch chan tea.Msg, msg tea.Msg) {
+	for {
+		select {
+		case ch <- msg:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
 // Update walks the screen through form, build and upload.
 func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -101,13 +132,10 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 		m.frac, m.detail = msg.frac, msg.detail
 		return m, listen(msg.next)
 	case builtMsg:
-		m.result, m.err, m.stage = msg.res, msg.err, stageBuilt
+		m.built(msg)
 		return m, nil
 	case uploadedMsg:
-		m.upload, m.err, m.stage = &msg.res, msg.err, stageUploaded
-		if msg.err != nil {
-			m.upload, m.stage = nil, stageBuilt
-		}
+		m.uploaded(msg)
 		return m, nil
 	case tea.KeyMsg:
 		if m.stage != stageForm {
@@ -123,6 +151,56 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 	return m, m.updateForm(msg)
 }
 
+// built takes the end of a build and logs it; findings and errors never hold env values.
+func (m *Model) built(msg builtMsg) {
+	m.stopWork()
+	m.result, m.buildErr, m.stage = msg.res, msg.err, stageBuilt
+	if msg.err != nil {
+		slog.Warn("bundle build failed", "host", m.in.host, "app", m.in.app,
+			"findings", findingCount(msg.res), "err", msg.err)
+		return
+	}
+	slog.Info("bundle built", "label", msg.res.Manifest.Label, "dir", msg.res.Dir,
+		"reused", msg.res.Reused, "findings", len(msg.res.Findings))
+}
+
+// uploaded takes the end of an upload. A failed upload leaves the built bundle on screen,
+// so that u tries again and continues where it stopped.
+func (m *Model) uploaded(msg uploadedMsg) {
+	m.stopWork()
+	if msg.err != nil {
+		m.uploadErr, m.stage = msg.err, stageBuilt
+		slog.Warn("bundle upload failed", "label", m.result.Manifest.Label, "err", msg.err)
+		return
+	}
+	m.upload, m.uploadErr, m.stage = &msg.res, nil, stageUploaded
+	slog.Info("bundle uploaded", "label", msg.res.Label, "container", msg.res.Container,
+		"access", msg.res.Access, "bytesSent", msg.res.BytesSent)
+}
+
+// findingCount counts the findings of a result that may be nil.
+func findingCount(res *bundle.Result) int {
+	if res == nil {
+		return 0
+	}
+	return len(res.Findings)
+}
+
+// startWork gives a build or upload its context, which esc cancels.
+func (m *Model) startWork(timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	m.cancel = cancel
+	return ctx
+}
+
+// stopWork cancels the running work's context, if any.
+func (m *Model) stopWork() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
+
 func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 	f, cmd := m.form.Update(msg)
 	if form, ok := f.(*huh.Form); ok {
@@ -132,7 +210,7 @@ func (m *Model) updateForm(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	m.stage, m.frac, m.detail = stageBuilding, 0, "checking inputs"
-	return buildCmd(m.options())
+	return buildCmd(m.startWork(buildTimeout), m.options())
 }
 
 func (m *Model) options() bundle.Options {
@@ -144,103 +222,24 @@ func (m *Model) options() bundle.Options {
 		IdentityClientID: m.deps.Defaults.IdentityClientID}
 }
 
+// canUpload tells whether a built bundle is on screen and storage is configured.
+func (m *Model) canUpload() bool {
+	return m.stage == stageBuilt && m.buildErr == nil && m.result != nil && m.deps.Upload != nil
+}
+
 func (m *Model) handleKey(km tea.KeyMsg) tea.Cmd {
 	switch {
-	case key.Matches(km, uploadKey) && m.stage == stageBuilt && m.err == nil &&
-		m.result != nil && m.deps.Upload != nil:
-		m.stage, m.frac, m.detail = stageUploading, 0, "starting"
-		return uploadCmd(m.deps.Upload, m.result.Dir)
+	case key.Matches(km, stopKey) && (m.stage == stageBuilding || m.stage == stageUploading):
+		m.stopWork()
+		m.detail = "stopping…"
+	case key.Matches(km, uploadKey) && m.canUpload():
+		m.stage, m.frac, m.uploadErr = stageUploading, 0, nil
+		m.detail = "checking the files and what the container holds"
+		return uploadCmd(m.startWork(uploadTimeout), m.deps.Upload, m.result.Dir)
 	case key.Matches(km, againKey) && (m.stage == stageBuilt || m.stage == stageUploaded):
 		m.resetForm()
 		m.SetSize(m.width, m.height)
 		return m.form.Init()
 	}
 	return nil
-}
-
-// View draws the stage the screen is at.
-func (m *Model) View() string {
-	switch m.stage {
-	case stageForm:
-		return m.form.View()
-	case stageBuilding:
-		return "Building bundle…\n\n" + m.bar.ViewAs(m.frac) + "\n" + theme.Dim.Render(m.detail)
-	case stageUploading:
-		return "Uploading " + m.result.Manifest.Label + "…\n\n" + m.bar.ViewAs(m.frac) + "\n" +
-			theme.Dim.Render(m.detail)
-	case stageUploaded:
-		return m.uploadedView()
-	}
-	return m.builtView()
-}
-
-func (m *Model) builtView() string {
-	var b strings.Builder
-	if m.result != nil {
-		for _, f := range m.result.Findings {
-			tone := theme.Busy
-			if f.Severity == bundle.Error {
-				tone = theme.Bad
-			}
-			b.WriteString(theme.State(tone, f.String()) + "\n")
-		}
-	}
-	if m.err != nil {
-		b.WriteString(theme.ErrorLine.Render("✗ "+m.err.Error()) + "\n\n")
-		if errors.Is(m.err, context.DeadlineExceeded) {
-			b.WriteString("The work took too long and was stopped.\n")
-		}
-		b.WriteString(theme.Dim.Render("n: new bundle · esc: back"))
-		return b.String()
-	}
-	man := m.result.Manifest
-	fmt.Fprintf(&b, "%s bundle %s built in %s\n\n", theme.OKLine.Render("✓"),
-		theme.Title.Render(man.Label), m.result.Dir)
-	for _, f := range man.Files {
-		fmt.Fprintf(&b, "  %-14s %10s  sha256 %s…\n", f.Name, size(f.Size), f.SHA256[:12])
-	}
-	fmt.Fprintf(&b, "\n  %s · host %s · functions: %s\n  settings (values kept secret): %s\n\n",
-		man.OS, screen.Or(man.HostVersion), strings.Join(man.Functions, ", "),
-		strings.Join(man.EnvKeys, ", "))
-	if m.deps.Upload == nil {
-		b.WriteString(theme.WarnLine.Render("No storage configured, so it cannot be "+
-			"uploaded from here: "+m.deps.StorageHelp) + "\n")
-		b.WriteString(theme.Dim.Render("n: new bundle · esc: back"))
-		return b.String()
-	}
-	b.WriteString(theme.Dim.Render("u: upload · n: new bundle · esc: back"))
-	return b.String()
-}
-
-func (m *Model) uploadedView() string {
-	var b strings.Builder
-	up := m.upload
-	fmt.Fprintf(&b, "%s bundle %s uploaded to container %s (%s sent)\n\n",
-		theme.OKLine.Render("✓"), theme.Title.Render(up.Label), up.Container,
-		size(up.BytesSent))
-	for _, f := range up.Files {
-		fmt.Fprintf(&b, "  %-14s %-7s %s\n", f.Name, f.How, azure.MaskSAS(f.URL))
-	}
-	if up.Access == azure.AccessSAS && !up.SASExpiry.IsZero() {
-		left := time.Until(up.SASExpiry)
-		fmt.Fprintf(&b, "\nSAS links expire %s (in %s): a link that expires breaks every "+
-			"later scale-out and reimage.\n", up.SASExpiry.Format(time.RFC3339),
-			screen.Since(left))
-	}
-	b.WriteString("\n" + theme.Dim.Render("n: new bundle · esc: back"))
-	return b.String()
-}
-
-// size writes bytes in binary units.
-func size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
