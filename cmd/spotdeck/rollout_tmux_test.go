@@ -24,13 +24,6 @@ func (tm *tmux) waitWithin(d time.Duration, texts ...string) string {
 	return ""
 }
 
-// typeText sends each character of text as its own key.
-func (tm *tmux) typeText(text string) {
-	for _, r := range text {
-		tm.send(string(r))
-	}
-}
-
 // replaceField clears a prefilled form field of n characters and types text.
 func (tm *tmux) replaceField(n int, text string) {
 	for i := 0; i < n; i++ {
@@ -125,6 +118,16 @@ func TestRolloutFromTheConsole(t *testing.T) {
 	tm.typeText("vmss-func-win")
 	tm.send("Enter")
 	tm.waitWithin(time.Minute, "batch 1")
+
+	// The rollout goes on while the operator looks elsewhere.
+	tm.send("Escape")
+	tm.waitFor("PRIORITY")
+	tm.send("w")
+	tm.waitFor("watch")
+	time.Sleep(3 * time.Second)
+	tm.send("Escape")
+	tm.waitFor("PRIORITY")
+	tm.send("o")
 	screen := tm.waitWithin(3*time.Minute, "done: ")
 	if !strings.Contains(screen, "batch 4") {
 		t.Errorf("the screen shows no fourth batch of 30%% of ten instances:\n%s", screen)

@@ -84,9 +84,8 @@ func (m *Model) runningView() string {
 		theme.Title.Render(fmt.Sprintf("Rollout %s → %s", orPrevious(r.Previous.Tag),
 			r.Label)) + " on " + r.ScaleSet + "  " + theme.State(stateTone(r.State), r.State) +
 			m.driverNote(),
-		fmt.Sprintf("%d of %d instances on %s · %d healthy · %d unhealthy · %d evicted · "+
-			"%d installing", c.Updated, c.Total, r.Label, c.Healthy, c.Unhealthy, c.Evicted,
-			c.Pending),
+		fmt.Sprintf("%d/%d on %s · %d healthy · %d unhealthy · %d evicted · %d installing",
+			c.Updated, c.Total, r.Label, c.Healthy, c.Unhealthy, c.Evicted, c.Pending),
 	}
 	if r.Reason != "" {
 		lines = append(lines, theme.State(stateTone(r.State), r.Reason))
