@@ -25,7 +25,7 @@ func TestBundleScreenInTmux(t *testing.T) {
 	tm.send("b")
 	tm.waitFor("▸ bundle", "Host build", "spotdeck-demo-")
 	screen := tm.submitForm("built in", "preflight: no errors, no warnings", "u: upload")
-	checkBundleScreen(t, screen, "host.zip", "install.sh", "ProcessOrder",
+	checkBundleScreen(t, screen, "host.zip", "install.ps1", "ProcessOrder",
 		"FUNCTIONS_WORKER_RUNTIME")
 
 	tm.send("u")

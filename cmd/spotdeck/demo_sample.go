@@ -20,7 +20,9 @@ var sampleFiles = map[string]string{
 		"AzureWebJobsStorage__accountName=demostorage\n",
 }
 
-// writeDemoSample lays the sample out under dir and returns bundle options for it.
+// writeDemoSample lays the sample out under dir and returns bundle options for it. The
+// sample is built for Windows, so that it rolls out to vmss-func-win, the Manual-mode scale
+// set whose batches the rollout screen shows one by one.
 func writeDemoSample(dir string) (bundle.Options, error) {
 	for name, body := range sampleFiles {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -33,5 +35,5 @@ func writeDemoSample(dir string) (bundle.Options, error) {
 	}
 	return bundle.Options{HostPath: filepath.Join(dir, "host"),
 		AppPath: filepath.Join(dir, "app"), EnvPath: filepath.Join(dir, "app.env"),
-		OS: bundle.OSLinux, OutDir: filepath.Join(dir, "bundles")}, nil
+		OS: bundle.OSWindows, OutDir: filepath.Join(dir, "bundles")}, nil
 }
