@@ -142,7 +142,15 @@ func (m Model) finished(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	} else {
 		m.flash = flash{text: "✓ " + actionTitle(msg.action) + ": done", at: m.opts.Wall()}
 	}
-	return m.refreshNow()
+	if msg.err != nil {
+		slog.Error("action failed", "action", msg.action.Kind, "scaleSet", msg.action.ScaleSet,
+			"err", msg.err)
+	}
+	refreshed, cmd := m.refreshNow()
+	if m.auditOpen() {
+		cmd = tea.Batch(cmd, readAuditCmd(m.opts))
+	}
+	return refreshed, cmd
 }
 
 func pendingKeys(a azure.Action) []screen.PendingKey {

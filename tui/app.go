@@ -11,8 +11,10 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/auditlog"
 	"spotdeck/tui/bundles"
 	"spotdeck/tui/confirm"
 	"spotdeck/tui/instances"
@@ -65,6 +67,8 @@ type Options struct {
 	Bundles bundles.Deps
 	// Audit records each change and its result; it runs inside the action's command.
 	Audit func(ctx context.Context, a azure.Action, res azure.ActionResult, err error) error
+	// AuditLog reads the audit log for the audit screen (A); nil leaves the screen out.
+	AuditLog func(ctx context.Context, since time.Duration) ([]audit.Record, error)
 }
 
 // Actor runs operator actions against the fleet.
@@ -201,6 +205,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.answered(msg)
 	case actionDoneMsg:
 		return m.finished(msg)
+	case auditMsg:
+		return m.takeAudit(msg), nil
 	case spinner.TickMsg:
 		if m.tasks == 0 {
 			return m, nil
@@ -251,6 +257,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.push(watch.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Bundle) && m.top().Title() != "bundle" && !m.opts.ReadOnly:
 		return m.pushInit(bundles.New(m.opts.Bundles))
+	case key.Matches(msg, keys.Audit) && m.opts.AuditLog != nil &&
+		m.top().Title() != auditlog.Title:
+		return m.push(auditlog.New(m.opts.Wall)), readAuditCmd(m.opts)
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil

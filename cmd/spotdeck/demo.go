@@ -6,13 +6,16 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/azure/sim"
+	"spotdeck/config"
 	"spotdeck/tui"
 	"spotdeck/tui/bundles"
 )
@@ -96,6 +99,11 @@ func runDemo(g *globals, simOpts sim.Options) error {
 	if activity, err := client.Activity(); err == nil {
 		opts.Activity = activity
 	}
+	log, err := openDemoAudit()
+	if err != nil {
+		return err
+	}
+	withAudit(&opts, log, client)
 	sampleDir, err := os.MkdirTemp("", "spotdeck-demo-")
 	if err != nil {
 		return err
@@ -124,6 +132,19 @@ func demoBundleDeps(sampleDir string) bundles.Deps {
 			azure.UploadOptions{Progress: progress, Access: azure.AccessSAS})
 	}
 	return deps
+}
+
+// demoAuditFile keeps the demo's changes apart from the real audit log: they changed
+// nothing but the simulation.
+const demoAuditFile = "demo-audit.jsonl"
+
+// openDemoAudit opens the demo's own audit log in the state folder.
+func openDemoAudit() (*audit.Log, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(filepath.Join(dir, demoAuditFile), nil)
 }
 
 func newSimCmd() *cobra.Command {
