@@ -36,11 +36,13 @@ func TestMain(m *testing.M) {
 
 var simLine = regexp.MustCompile(`--arm-endpoint (\S+) --subscription (\S+)`)
 
-// startSim runs `spotdeck sim` as a process and returns the flags its first line gives.
-func startSim(t *testing.T, speed string) (endpoint, subscription string) {
+// startSim runs `spotdeck sim` as a process, with any extra flags, and returns the flags
+// its first line gives.
+func startSim(t *testing.T, speed string, extra ...string) (endpoint, subscription string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary, "sim", "--listen", "127.0.0.1:0", "--speed", speed)
+	args := append([]string{"sim", "--listen", "127.0.0.1:0", "--speed", speed}, extra...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = isolatedEnv(t)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

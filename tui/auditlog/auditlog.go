@@ -28,7 +28,7 @@ const Title = "audit log"
 var columns = []table.Column{
 	{Title: "WHEN", Width: 8},
 	{Title: "WHO", Width: 18, Drop: 2},
-	{Title: "ACTION", Width: 14},
+	{Title: "ACTION", Width: 22},
 	{Title: "TARGETS", Width: 22, Grow: true},
 	{Title: "RESULT", Width: 10, Grow: true},
 	{Title: "FROM", Width: 12, Drop: 1},
@@ -141,6 +141,10 @@ func targetsCell(targets []string) string {
 	var order []string
 	ids := map[string][]string{}
 	for _, t := range targets {
+		if strings.HasPrefix(t, "/") {
+			order, ids[t] = append(order, t), []string{} // a file: setup wrote the config
+			continue
+		}
 		parts := strings.Split(t, "/")
 		set, id := t, ""
 		switch {

@@ -8,7 +8,7 @@ func TestTargetsCellGroupsInstances(t *testing.T) {
 		want    string
 	}{
 		{[]string{"rg/vmss-a/0", "rg/vmss-a/3", "rg/vmss-b"}, "vmss-a/0,3 vmss-b"},
-		{[]string{"/home/op/.config/spotdeck/config.yaml"}, "spotdeck/config.yaml"},
+		{[]string{"/home/op/config.yaml"}, "/home/op/config.yaml"},
 		{[]string{"plain"}, "plain"},
 	}
 	for _, tt := range tests {
