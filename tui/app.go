@@ -264,6 +264,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
 	}
+	if refused, ok := m.refuseUnarmed(msg); ok {
+		return refused, nil
+	}
 	return m.forward(msg)
 }
 

@@ -27,11 +27,11 @@ const Title = "audit log"
 
 var columns = []table.Column{
 	{Title: "WHEN", Width: 8},
-	{Title: "WHO", Width: 18, Drop: 2},
+	{Title: "WHO", Width: 16, Drop: 1},
 	{Title: "ACTION", Width: 22},
-	{Title: "TARGETS", Width: 22, Grow: true},
-	{Title: "RESULT", Width: 10, Grow: true},
-	{Title: "FROM", Width: 12, Drop: 1},
+	{Title: "TARGETS", Width: 18, Grow: true},
+	{Title: "RESULT", Width: 8, Grow: true},
+	{Title: "FROM", Width: 10, Drop: 2},
 }
 
 // Model is the audit screen.
