@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"spotdeck/azure/sim"
 	"spotdeck/azure/storagetest"
@@ -23,20 +25,23 @@ func TestSetupWizardInTmux(t *testing.T) {
 	home := strings.TrimPrefix(env[0], "HOME=")
 	configPath := filepath.Join(home, "config", "spotdeck", "config.yaml")
 
+	container := fmt.Sprintf("setup-%d", time.Now().UnixNano())
 	tm := newTmux(t, 100, 40, env, "--arm-endpoint", endpoint)
-	walkSetup(t, tm, sub)
+	walkSetup(t, tm, sub, container)
 
 	screen := tm.waitFor("spotdeck ▸ scale sets", "vmss-func-spot", "vmss-func-win")
 	if strings.Contains(screen, "vmss-batch-regular") || strings.Contains(screen, "AccountKey") {
 		t.Errorf("the console shows more than the chosen scale sets, or the key:\n%s", screen)
 	}
-	checkSavedFile(t, configPath)
+	checkSavedFile(t, configPath, container)
+	restartFromConsole(tm)
 
 	tm.send("A")
-	tm.waitFor("▸ audit log", "setup-create-scale-set", "setup-create-container",
+	tm.waitFor("▸ audit log", "restart", "setup-create-scale-set", "setup-create-container",
 		"setup-save-config")
 	tm.send("q")
 	tm.waitGone()
+	checkTeamSees(t, conn, container, "restart")
 
 	saved, err := os.ReadFile(configPath)
 	if err != nil {
@@ -57,8 +62,38 @@ func TestSetupWizardInTmux(t *testing.T) {
 	}
 }
 
+// restartFromConsole arms the console and restarts the new scale set's first instance.
+func restartFromConsole(tm *tmux) {
+	tm.send("a")
+	tm.waitFor("⚡ ARMED")
+	tm.send("Enter")
+	tm.waitFor("▸ vmss-func-spot", "POWER")
+	tm.send("R")
+	tm.waitFor("restart instance 0 of scale set vmss-func-spot", "y/enter go ahead")
+	tm.send("y")
+	tm.waitFor("✓ restart 1 instance(s) of vmss-func-spot: done")
+	tm.send("Escape")
+}
+
+// checkTeamSees reads the audit log as a teammate would, from a fresh machine whose only
+// source is the shared log in the container on Azurite.
+func checkTeamSees(t *testing.T, conn, container, action string) {
+	t.Helper()
+	teammate := newVerbEnv(t)
+	teammate.extra = []string{connStringEnv + "=" + conn}
+	teammate.writeConfig(t, "storage:\n  container: "+container+"\n")
+	stdout, stderr, code := teammate.run(t, "", "audit", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("audit exit %d: %s", code, stderr)
+	}
+	doc := decodeAudit(t, stdout)
+	if !doc.Shared || len(doc.Records) != 1 || doc.Records[0].Action != action {
+		t.Errorf("the team's log holds %+v, want the console's %s", doc, action)
+	}
+}
+
 // walkSetup answers every step of the wizard, one key at a time, checking the screen.
-func walkSetup(t *testing.T, tm *tmux, sub string) {
+func walkSetup(t *testing.T, tm *tmux, sub, container string) {
 	t.Helper()
 	tm.waitFor("spotdeck setup · step 1 of 8 · sign-in", "as simulator")
 	tm.send("Enter")
@@ -83,7 +118,11 @@ func walkSetup(t *testing.T, tm *tmux, sub string) {
 	}
 	tm.waitFor("Bundle container", "A new container")
 	tm.send("Enter")
-	tm.waitFor("New container name")
+	tm.waitFor("New container name", "spotdeck-bundles")
+	for range len("spotdeck-bundles") {
+		tm.send("BSpace")
+	}
+	typeKeys(tm, container)
 	tm.send("Enter")
 	tm.send("Enter")
 	tm.waitFor("step 5 of 8 · bundle defaults", "Functions host build")
@@ -102,7 +141,7 @@ func walkSetup(t *testing.T, tm *tmux, sub string) {
 	tm.send("Enter")
 	tm.send("Enter")
 	tm.waitFor("Setup complete", "(mode 0600)", "vmss-func-win", "vmss-func-spot",
-		"devstoreaccount1", "spotdeck-bundles", "connection string NOT stored")
+		"devstoreaccount1", container, "connection string NOT stored")
 	tm.send("Enter")
 }
 
@@ -131,7 +170,7 @@ func createScaleSet(t *testing.T, tm *tmux) {
 }
 
 // checkSavedFile checks the written config: private, no key, the chosen values.
-func checkSavedFile(t *testing.T, path string) {
+func checkSavedFile(t *testing.T, path, container string) {
 	t.Helper()
 	info, err := os.Stat(path)
 	if err != nil {
@@ -143,7 +182,7 @@ func checkSavedFile(t *testing.T, path string) {
 	data, _ := os.ReadFile(path)
 	text := string(data)
 	for _, want := range []string{"vmss-func-win", "vmss-func-spot", "devstoreaccount1",
-		"spotdeck-bundles"} {
+		container} {
 		if !strings.Contains(text, want) {
 			t.Errorf("config lacks %q:\n%s", want, text)
 		}
