@@ -22,3 +22,13 @@ func TestUnarmedScaleKeyAsksForNothing(t *testing.T) {
 		t.Errorf("ran %v", actor.ran)
 	}
 }
+
+func TestScaleShowsOnTheScaleSetRowWhileItRuns(t *testing.T) {
+	actor := &fakeActor{hold: make(chan struct{})}
+	defer close(actor.hold)
+	m := press(t, armedConsole(t, actor, false), "a", "c", "4", "enter", "y")
+	if view := m.View(); !strings.Contains(view, "◐ scale… vmss-func-win") ||
+		!strings.Contains(view, "1 change(s) running: scale") {
+		t.Errorf("running scale not shown on the scale set's row:\n%s", view)
+	}
+}
