@@ -70,8 +70,9 @@ func accessForm(m *Model) (*huh.Form, huh.Field) {
 	m.d.rerunCheck = accessContinue
 	description := "Every check passed."
 	if failed := failedChecks(m.data.access); failed > 0 {
-		description = fmt.Sprintf("%d check(s) failed: grant the roles shown, then check "+
-			"again; or continue and fix it later.", failed)
+		// Kept to one line: a wrapped description hides the select's second option.
+		description = fmt.Sprintf("%d check(s) failed: grant the roles, then check again.",
+			failed)
 	}
 	field := huh.NewSelect[string]().Title("Access").Description(description).Options(
 		huh.NewOption("Continue", accessContinue),

@@ -365,7 +365,12 @@ func (m *Model) View() string {
 		b.WriteString("\n\n")
 	}
 	if extra := def.view; extra != nil {
-		b.WriteString(extra(m))
+		text := extra(m)
+		if m.width > 0 {
+			// Results and summaries wrap: a grant names its scope at the end.
+			text = ansi.Wrap(text, formWidth(m.width), " ")
+		}
+		b.WriteString(text)
 	}
 	switch {
 	case m.loading != "":

@@ -498,3 +498,28 @@ func TestPasswordFieldChecksItsLength(t *testing.T) {
 		t.Error("required does not refuse a blank answer")
 	}
 }
+
+// TestAccessCheckFitsEightyColumns checks, at 80×24, that a failed check shows its whole
+// grant and that both choices after it are on screen.
+func TestAccessCheckFitsEightyColumns(t *testing.T) {
+	m := New(Options{Source: newFakeSource()})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.step = stepAccess
+	m.data.access = []azure.AccessResult{{Capability: azure.CapChangeModel,
+		Detail: "your roles on subscription 00000000-0000-0000-0000-5907dec50001 do not " +
+			"allow Microsoft.Compute/virtualMachineScaleSets/write",
+		Grant: "Virtual Machine Contributor on subscription 00000000-0000-0000-0000-5907dec50001"}}
+	m.showForm()
+	view := m.View()
+	for _, want := range []string{"Virtual Machine Contributor", "5907dec50001", "Continue",
+		"Check again"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("access check at 80 columns lacks %q:\n%s", want, view)
+		}
+	}
+	for _, line := range strings.Split(view, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line %q is %d wide, over 80", line, n)
+		}
+	}
+}
