@@ -113,6 +113,24 @@ func TestAccountConnectionStringAgainstSim(t *testing.T) {
 	}
 }
 
+func TestRefusedKeysNameTheRoleThatListsThem(t *testing.T) {
+	s := sim.New(sim.Options{Seed: 1})
+	if err := s.Deny(sim.ActionListKeys); err != nil {
+		t.Fatal(err)
+	}
+	setup := simSetup(t, s)
+	ctx := testCtx(t)
+	accounts, err := setup.StorageAccounts(ctx, s.SubscriptionID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = setup.AccountConnectionString(ctx, s.SubscriptionID(), accounts[0])
+	if err == nil || !strings.Contains(err.Error(), "grant Storage Account Key Operator "+
+		"Service Role") || strings.Contains(err.Error(), "Reader") {
+		t.Fatalf("err = %v, want the role that may list keys, not Reader", err)
+	}
+}
+
 // TestAccessCheckNamesTheRoleToGrant denies one action at a time and checks that the
 // matching line fails with the role and scope to grant, while the others pass.
 func TestAccessCheckNamesTheRoleToGrant(t *testing.T) {

@@ -61,8 +61,7 @@ func (s *Setup) AccountConnectionString(ctx context.Context, subscription string
 	}
 	resp, err := client.ListKeys(ctx, account.ResourceGroup, account.Name, nil)
 	if err != nil {
-		return "", describeFailure("read the keys of storage account "+account.Name,
-			"storage account "+account.Name, err)
+		return "", describeKeysFailure(account.Name, err)
 	}
 	key := firstKey(resp.Keys)
 	if key == "" {
@@ -70,6 +69,18 @@ func (s *Setup) AccountConnectionString(ctx context.Context, subscription string
 			"be turned off: sign in with Entra ID instead", account.Name)
 	}
 	return connectionStringFor(account, key), nil
+}
+
+// describeKeysFailure names the role that may list keys: Reader, the hint for reads,
+// does not allow it.
+func describeKeysFailure(account string, err error) error {
+	operation := "read the keys of storage account " + account
+	if isRefusal(err) {
+		return fmt.Errorf("%s: refused (%s): grant Storage Account Key Operator Service "+
+			"Role (or Storage Account Contributor) on storage account %s, or go back and "+
+			"choose Entra ID sign-in", operation, refusalCode(err), account)
+	}
+	return describeFailure(operation, "storage account "+account, err)
 }
 
 func firstKey(keys []*armstorage.AccountKey) string {

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
 	"spotdeck/tui/confirm"
+	"spotdeck/tui/keys"
 	"spotdeck/tui/screen"
 )
 
@@ -55,6 +57,36 @@ func (m Model) toggleArm() Model {
 	m.flash = flash{text: fmt.Sprintf("armed for %s: changes ask for confirmation; a disarms",
 		m.opts.ArmFor), at: m.opts.Wall()}
 	return m
+}
+
+// changingKeys are the keys that start a change; marking instances is not one.
+var changingKeys = []key.Binding{keys.Restart, keys.Reimage, keys.Delete, keys.Start,
+	keys.Evict, keys.Scale, keys.MaxPrice}
+
+// refuseUnarmed stops a changing key of the top screen while the console is not armed,
+// before the screen asks for a capacity or a price that would then be refused.
+func (m Model) refuseUnarmed(msg tea.KeyMsg) (Model, bool) {
+	if !m.changesAllowed() || m.armed() {
+		return m, false
+	}
+	for _, k := range changingKeys {
+		if key.Matches(msg, k) && offers(m.top().Keys(), k) {
+			m.flash = flash{text: "read-only: press a to arm changes for " +
+				m.opts.ArmFor.String(), bad: true, at: m.opts.Wall()}
+			return m, true
+		}
+	}
+	return m, false
+}
+
+// offers tells whether a screen lists the key among its own.
+func offers(bindings []key.Binding, k key.Binding) bool {
+	for _, b := range bindings {
+		if b.Help().Key == k.Help().Key {
+			return true
+		}
+	}
+	return false
 }
 
 // askToRun opens the confirmation of an action, when the console is armed.
@@ -142,7 +174,15 @@ func (m Model) finished(msg actionDoneMsg) (tea.Model, tea.Cmd) {
 	} else {
 		m.flash = flash{text: "✓ " + actionTitle(msg.action) + ": done", at: m.opts.Wall()}
 	}
-	return m.refreshNow()
+	if msg.err != nil {
+		slog.Error("action failed", "action", msg.action.Kind, "scaleSet", msg.action.ScaleSet,
+			"err", msg.err)
+	}
+	refreshed, cmd := m.refreshNow()
+	if m.auditOpen() {
+		cmd = tea.Batch(cmd, readAuditCmd(m.opts))
+	}
+	return refreshed, cmd
 }
 
 func pendingKeys(a azure.Action) []screen.PendingKey {

@@ -11,8 +11,10 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/auditlog"
 	"spotdeck/tui/bundles"
 	"spotdeck/tui/confirm"
 	"spotdeck/tui/instances"
@@ -68,6 +70,8 @@ type Options struct {
 	Rollouts rollouts.Deps
 	// Audit records each change and its result; it runs inside the action's command.
 	Audit func(ctx context.Context, a azure.Action, res azure.ActionResult, err error) error
+	// AuditLog reads the audit log for the audit screen (A); nil leaves the screen out.
+	AuditLog func(ctx context.Context, since time.Duration) ([]audit.Record, error)
 }
 
 // Actor runs operator actions against the fleet.
@@ -213,6 +217,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.openRollout(msg.ResourceGroup, msg.Name)
 	case actionDoneMsg:
 		return m.finished(msg)
+	case auditMsg:
+		return m.takeAudit(msg), nil
 	case spinner.TickMsg:
 		if m.tasks == 0 {
 			return m, nil
@@ -268,9 +274,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.pushInit(bundles.New(m.opts.Bundles))
 	case key.Matches(msg, keys.Rollout) && !m.opts.ReadOnly:
 		return m.openRolloutOfTop()
+	case key.Matches(msg, keys.Audit) && m.opts.AuditLog != nil &&
+		m.top().Title() != auditlog.Title:
+		return m.push(auditlog.New(m.opts.Wall)), readAuditCmd(m.opts)
 	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
+	}
+	if refused, ok := m.refuseUnarmed(msg); ok {
+		return refused, nil
 	}
 	return m.forward(msg)
 }

@@ -34,7 +34,8 @@ func (m Model) View() string {
 	body := m.top().View()
 	switch {
 	case m.dialog != nil:
-		body = m.dialog.View()
+		// A confirmation is read whole: its lines wrap rather than lose the effect.
+		body = ansi.Wrap(m.dialog.View(), m.width, " ")
 	case m.help:
 		body = m.helpView()
 	case !m.hasFleet && len(m.stack) == 1:
@@ -121,6 +122,10 @@ func (m Model) statusLine() string {
 		return theme.ErrorLine.Render(truncate("✗ "+m.err.Error(), m.width))
 	}
 	hint := "w watch · e events · ? keys · r refresh · q quit"
+	if m.changesAllowed() && !m.armed() {
+		// The header says read-only; this says how to change that.
+		hint = "a arm · " + hint
+	}
 	if len(m.stack) > 1 {
 		hint = "esc back · " + hint
 	} else {
@@ -147,6 +152,9 @@ func (m Model) helpView() string {
 	}
 	if m.changesAllowed() {
 		global = append(global, keys.Arm)
+	}
+	if m.opts.AuditLog != nil {
+		global = append(global, keys.Audit)
 	}
 	for _, k := range append(m.top().Keys(), global...) {
 		h := k.Help()

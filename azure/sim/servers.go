@@ -30,6 +30,12 @@ func (s *Sim) computeServers(req *http.Request) *fake.ServerFactory {
 			BeginUpdateInstances: s.beginUpdateInstances,
 			// Creating a scale set is the setup wizard's business (setup_create.go).
 			BeginCreateOrUpdate: s.beginCreateScaleSet,
+			// Operator actions (actions.go).
+			BeginRestart:         s.beginRestart,
+			BeginReimage:         s.beginReimage,
+			BeginStart:           s.beginStart,
+			BeginDeleteInstances: s.beginDeleteInstances,
+			BeginUpdate:          s.beginUpdateScaleSet,
 		},
 		VirtualMachineScaleSetVMsServer: fake.VirtualMachineScaleSetVMsServer{
 			NewListPager: func(group, name string,

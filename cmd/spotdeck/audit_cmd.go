@@ -15,6 +15,7 @@ import (
 
 	"spotdeck/audit"
 	"spotdeck/azure"
+	"spotdeck/tui"
 )
 
 // auditReadTimeout bounds reading the audit log, a request per day of the shared copy.
@@ -154,15 +155,11 @@ func (s settings) auditSink() (audit.Sink, error) {
 	return blobs, nil
 }
 
-// actionAuditor returns what the console calls after each action to record it (its
+// actionAuditor returns what the console calls after each action to record it in log (its
 // Options.Audit). The identity is looked up once, by the first action; actions run
 // concurrently, hence the sync.Once.
-func (s settings) actionAuditor(client *azure.Client) (func(ctx context.Context,
-	a azure.Action, res azure.ActionResult, err error) error, error) {
-	log, err := s.openAudit()
-	if err != nil {
-		return nil, err
-	}
+func actionAuditor(log *audit.Log, client *azure.Client) func(ctx context.Context,
+	a azure.Action, res azure.ActionResult, err error) error {
 	var (
 		once sync.Once
 		who  string
@@ -174,5 +171,12 @@ func (s settings) actionAuditor(client *azure.Client) (func(ctx context.Context,
 		appendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
 		defer cancel()
 		return log.Append(appendCtx, record)
-	}, nil
+	}
+}
+
+// withAudit lets the console record its changes in log and show them on its audit screen.
+func withAudit(opts *tui.Options, log *audit.Log, client *azure.Client) {
+	opts.Audit = actionAuditor(log, client)
+	opts.AuditLog = log.Read
+	opts.Rollouts.Audit = rolloutAuditor(log, client)
 }

@@ -64,16 +64,7 @@ func (s settings) rolloutDeps(client *azure.Client) rollouts.Deps {
 	if store == nil {
 		return deps
 	}
-	who := operatorName()
 	deps.Driver = azure.NewRolloutDriver(client, store, azure.RolloutDriverOptions{
-		Container: s.cfg.Storage.Container, Access: s.cfg.Bundle.Access, Who: who})
-	deps.Audit = rolloutAuditor(who)
+		Container: s.cfg.Storage.Container, Access: s.cfg.Bundle.Access, Who: operatorName()})
 	return deps
-}
-
-// rolloutAuditor returns the audit hook of the rollout screen.
-func rolloutAuditor(who string) func(context.Context, string, azure.Rollout, error) {
-	return func(ctx context.Context, action string, r azure.Rollout, err error) {
-		auditRollout(ctx, who, action, r, err)
-	}
 }

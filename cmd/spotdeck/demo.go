@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/azure/sim"
 	"spotdeck/config"
@@ -101,13 +102,18 @@ func runDemo(g *globals, simOpts sim.Options) error {
 	if activity, err := client.Activity(); err == nil {
 		opts.Activity = activity
 	}
+	log, err := openDemoAudit()
+	if err != nil {
+		return err
+	}
+	opts.Rollouts = demoRolloutDeps(client)
+	withAudit(&opts, log, client)
 	sampleDir, err := os.MkdirTemp("", "spotdeck-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(sampleDir)
 	opts.Bundles = demoBundleDeps(sampleDir)
-	opts.Rollouts = demoRolloutDeps(client)
 	return tui.Run(opts)
 }
 
@@ -157,11 +163,22 @@ func demoRolloutDeps(client *azure.Client) rollouts.Deps {
 		deps.Help = err.Error()
 		return deps
 	}
-	who := operatorName()
 	deps.Driver = azure.NewRolloutDriver(client, store, azure.RolloutDriverOptions{
-		Container: demoContainer, Access: azure.AccessSAS, Who: who})
-	deps.Audit = rolloutAuditor(who)
+		Container: demoContainer, Access: azure.AccessSAS, Who: operatorName()})
 	return deps
+}
+
+// demoAuditFile keeps the demo's changes apart from the real audit log: they changed
+// nothing but the simulation.
+const demoAuditFile = "demo-audit.jsonl"
+
+// openDemoAudit opens the demo's own audit log in the state folder.
+func openDemoAudit() (*audit.Log, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(filepath.Join(dir, demoAuditFile), nil)
 }
 
 func newSimCmd() *cobra.Command {

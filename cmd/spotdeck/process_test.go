@@ -36,8 +36,8 @@ func TestMain(m *testing.M) {
 
 var simLine = regexp.MustCompile(`--arm-endpoint (\S+) --subscription (\S+)`)
 
-// startSim runs `spotdeck sim` as a process and returns the flags its first line gives.
-// Extra arguments go to sim, e.g. "--instances", "vmss-func-win=10".
+// startSim runs `spotdeck sim` as a process, with any extra flags, and returns the flags
+// its first line gives.
 func startSim(t *testing.T, speed string, extra ...string) (endpoint, subscription string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

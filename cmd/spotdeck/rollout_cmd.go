@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,10 +139,11 @@ func newRolloutVerbCmd(g *globals, verb string) *cobra.Command {
 
 // rolloutEnv is what every verb works with once flags and config are read.
 type rolloutEnv struct {
-	client *azure.Client
-	store  *azure.RolloutStore
-	group  string
-	who    string
+	settings settings
+	client   *azure.Client
+	store    *azure.RolloutStore
+	group    string
+	who      string
 }
 
 // driver returns the rollout driver of the operator's environment.
@@ -191,7 +193,8 @@ func openRollout(ctx context.Context, g *globals, fl *rolloutFlags) (*rolloutEnv
 	if err != nil {
 		return nil, err
 	}
-	return &rolloutEnv{client: client, store: store, group: group, who: operatorName()}, nil
+	return &rolloutEnv{settings: s, client: client, store: store, group: group,
+		who: operatorName()}, nil
 }
 
 // scaleSetGroup returns the configured resource group, or finds the scale set's.
@@ -415,29 +418,36 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 	return driveRollout(cmd, driver, r, fl.poll)
 }
 
-// recordAudit notes a rollout change in the audit log.
+// recordAudit notes a rollout change in the audit log, locally and in the team's copy.
 func recordAudit(ctx context.Context, env *rolloutEnv, action string, r azure.Rollout,
 	err error) {
-	auditRollout(ctx, env.who, action, r, err)
-}
-
-// auditRollout appends a rollout change to the local audit log. A failure to write it is
-// logged, not fatal, since the rollout record holds the same facts.
-func auditRollout(ctx context.Context, who, action string, r azure.Rollout, err error) {
-	path, pathErr := audit.DefaultPath()
-	if pathErr != nil {
-		return
-	}
-	log, openErr := audit.Open(path, nil)
+	log, openErr := env.settings.openAudit()
 	if openErr != nil {
 		slog.Error("open the audit log", "err", openErr)
 		return
 	}
-	rec := audit.NewRecord(who, action, []string{r.ResourceGroup + "/" + r.ScaleSet},
-		map[string]string{"label": r.Label, "state": r.State})
-	rec.Result = audit.Outcome(err)
-	if err := log.Append(ctx, rec); err != nil {
-		slog.Error("audit record", "action", action, "err", err)
+	rolloutAuditor(log, env.client)(ctx, action, r, err)
+}
+
+// rolloutAuditor returns what records a rollout change in log, under the signed-in
+// identity. A failure to write is logged, not fatal: the rollout record holds the same
+// facts.
+func rolloutAuditor(log *audit.Log, client *azure.Client) func(context.Context, string,
+	azure.Rollout, error) {
+	var (
+		once sync.Once
+		who  string
+	)
+	return func(ctx context.Context, action string, r azure.Rollout, err error) {
+		once.Do(func() { who = identify(ctx, client) })
+		rec := audit.NewRecord(who, action, []string{r.ResourceGroup + "/" + r.ScaleSet},
+			map[string]string{"label": r.Label, "state": r.State})
+		rec.Result = audit.Outcome(err)
+		appendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+		defer cancel()
+		if err := log.Append(appendCtx, rec); err != nil {
+			slog.Error("audit record", "action", action, "err", err)
+		}
 	}
 }
 

@@ -162,6 +162,11 @@ func runConsole(g *globals, startOnWatch bool) error {
 	if queues != nil {
 		opts.Queues = queues
 	}
+	log, err := s.openAudit()
+	if err != nil {
+		return err
+	}
+	withAudit(&opts, log, client)
 	opts.Spot = client
 	if activity, err := client.Activity(); err == nil {
 		opts.Activity = activity

@@ -54,8 +54,14 @@ func runSetup(g *globals) (setup.Result, error) {
 	if err != nil {
 		return setup.Result{}, err
 	}
+	// The wizard's changes are recorded like every other change, in the team's log too
+	// when the current configuration names storage.
+	log, err := s.openAudit()
+	if err != nil {
+		return setup.Result{}, err
+	}
 	result, err := setup.Run(setup.Options{Source: source, Config: s.cfg,
-		ConfigPath: s.configPath})
+		ConfigPath: s.configPath, Audit: log.Append})
 	if err != nil || !result.Saved {
 		if err == nil {
 			fmt.Fprintln(os.Stderr, "spotdeck: setup cancelled; nothing was written")

@@ -24,9 +24,16 @@ func newTmux(t *testing.T, width, height int, env []string, args ...string) *tmu
 		}
 		t.Skip("tmux is not installed; run scripts/test.sh, which installs it")
 	}
-	tm := &tmux{t: t, socket: fmt.Sprintf("spotdeck-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	command := "env " + strings.Join(quoteAll(env), " ") + " " + binary + " " +
 		strings.Join(quoteAll(args), " ")
+	return startTmux(t, width, height, command)
+}
+
+// startTmux runs a shell command in a new tmux server of its own.
+func startTmux(t *testing.T, width, height int, command string) *tmux {
+	t.Helper()
+	socket := fmt.Sprintf("spotdeck-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	tm := &tmux{t: t, socket: socket}
 	tm.run("new-session", "-d", "-s", "main", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height),
 		command)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })

@@ -41,7 +41,6 @@ func New(req Request) Model {
 	in.Prompt = "> "
 	in.CharLimit = 80
 	if req.TypeToConfirm != "" {
-		in.Placeholder = req.TypeToConfirm
 		in.Focus()
 	}
 	return Model{req: req, input: in}

@@ -16,6 +16,7 @@ var (
 	Bundle  = key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build and upload a bundle"))
 	Rollout = key.NewBinding(key.WithKeys("o"),
 		key.WithHelp("o", "roll a bundle out to the scale set"))
+	Audit = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "audit log: who changed what"))
 )
 
 // Movement keys of a table.

@@ -47,6 +47,14 @@ type Model struct {
 	input   textinput.Model
 	problem string // why the typed number was refused
 	spot    []azure.SpotInfo
+	pending map[screen.PendingKey]string // changes running on a whole scale set
+}
+
+// SetPending takes the changes running, so a scale set being scaled or repriced says so
+// until Azure reports the change done.
+func (m *Model) SetPending(p map[screen.PendingKey]string) {
+	m.pending = p
+	m.table.SetRows(len(m.shown), m.cells)
 }
 
 // SetSpot takes Spot prices and eviction rates for the details pane.
@@ -178,8 +186,12 @@ func (m *Model) selectByID(id string) {
 func (m *Model) cells(row int) []string {
 	s := m.all[m.shown[row]]
 	c := screen.Count(s.Instances)
+	name := s.Name
+	if op, ok := m.pending[screen.PendingKey{ScaleSet: s.Name}]; ok {
+		name = theme.State(theme.Busy, op+"… "+s.Name)
+	}
 	return []string{
-		s.Name, s.ResourceGroup, screen.Or(s.Location), screen.Or(s.SKU),
+		name, s.ResourceGroup, screen.Or(s.Location), screen.Or(s.SKU),
 		priorityCell(s.Priority), screen.Or(s.EvictionPolicy), screen.Int(s.Capacity),
 		countCell(s, c.Running, c.Total), healthyCell(s, c),
 		screen.Or(s.UpgradeMode), labelCell(s),

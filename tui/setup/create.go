@@ -117,11 +117,28 @@ func createDetailsForm(m *Model) (*huh.Form, huh.Field) {
 		huh.NewInput().Title("Health path").Value(&c.healthPath),
 	)
 	admin := huh.NewGroup(
-		huh.NewInput().Title("Admin user name").Value(&c.adminUser),
+		huh.NewInput().Title("Admin user name").Value(&c.adminUser).Validate(required),
 		huh.NewInput().Title("Admin password (sent to Azure once, never kept)").
-			EchoMode(huh.EchoModePassword).Value(&c.adminPassword),
+			Description("At least 12 characters.").
+			EchoMode(huh.EchoModePassword).Value(&c.adminPassword).Validate(validPassword),
 	)
 	return huh.NewForm(counts, image, admin), size
+}
+
+// required refuses an empty answer where the field is needed.
+func required(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("give one")
+	}
+	return nil
+}
+
+// validPassword checks the length Azure asks of an admin password before it is sent.
+func validPassword(s string) error {
+	if len(s) < 12 {
+		return fmt.Errorf("give at least 12 characters")
+	}
+	return nil
 }
 
 func sizeOptions(sizes []azure.VMSize) []huh.Option[string] {
@@ -255,17 +272,27 @@ func (m *Model) startCreate() tea.Cmd {
 	}
 	ch := make(chan tea.Msg, 16)
 	m.progressCh, m.progress, m.loading = ch, nil, "Creating "+spec.Name
-	src, sub := m.opts.Source, m.d.subscription
+	src, sub, record := m.opts.Source, m.d.subscription, m.recorder()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 		defer cancel()
 		set, err := src.CreateScaleSet(ctx, sub, spec, func(line string) {
 			ch <- progressMsg(line)
 		})
+		record(AuditCreateScaleSet, []string{spec.ResourceGroup + "/" + spec.Name},
+			specParams(spec), err)
 		ch <- createdMsg{set: set, err: err}
 		close(ch)
 	}()
 	return tea.Batch(m.spinner.Tick, waitProgress(ch))
+}
+
+// specParams are the audit record's parameters of a creation; never the password.
+func specParams(spec azure.ScaleSetSpec) map[string]string {
+	return map[string]string{"region": spec.Location, "size": spec.Size,
+		"instances": fmt.Sprintf("%d-%d", spec.MinCount, spec.MaxCount),
+		"eviction":  spec.EvictionPolicy, "maxPrice": azure.PriceText(spec.MaxPrice),
+		"image": spec.Image, "admin": spec.AdminUsername}
 }
 
 // waitProgress delivers the next message of a running creation.

@@ -186,8 +186,11 @@ func loadScaleSets(m *Model) loader {
 }
 
 func scaleSetsForm(m *Model) (*huh.Form, huh.Field) {
-	options := make([]huh.Option[string], 0, len(m.data.scaleSets))
-	for _, ss := range m.data.scaleSets {
+	marked := markedFirst(m.data.scaleSets, func(ss azure.ScaleSet) bool {
+		return contains(m.d.scaleSets, ss.Name)
+	})
+	options := make([]huh.Option[string], 0, len(marked))
+	for _, ss := range marked {
 		options = append(options, huh.NewOption(scaleSetLabel(ss), ss.Name).
 			Selected(contains(m.d.scaleSets, ss.Name)))
 	}
@@ -223,6 +226,21 @@ func scaleSetsDone(m *Model) (step, tea.Cmd) {
 		return stepCreateBasics, nil
 	}
 	return stepStorage, nil
+}
+
+// markedFirst puts the marked items first, keeping their order. huh scrolls a
+// multi-select down to its first marked option, which would hide the options above it.
+func markedFirst[T any](items []T, marked func(T) bool) []T {
+	out := make([]T, 0, len(items))
+	var rest []T
+	for _, item := range items {
+		if marked(item) {
+			out = append(out, item)
+		} else {
+			rest = append(rest, item)
+		}
+	}
+	return append(out, rest...)
 }
 
 func contains(list []string, s string) bool {

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/huh"
 
 	"spotdeck/azure"
+	"spotdeck/config"
 	"spotdeck/tui/theme"
 )
 
@@ -69,8 +70,9 @@ func accessForm(m *Model) (*huh.Form, huh.Field) {
 	m.d.rerunCheck = accessContinue
 	description := "Every check passed."
 	if failed := failedChecks(m.data.access); failed > 0 {
-		description = fmt.Sprintf("%d check(s) failed: grant the roles shown, then check "+
-			"again; or continue and fix it later.", failed)
+		// Kept to one line: a wrapped description hides the select's second option.
+		description = fmt.Sprintf("%d check(s) failed: grant the roles, then check again.",
+			failed)
 	}
 	field := huh.NewSelect[string]().Title("Access").Description(description).Options(
 		huh.NewOption("Continue", accessContinue),
@@ -121,6 +123,7 @@ func saveDone(m *Model) (step, tea.Cmd) {
 	}
 	if err == nil {
 		err = m.opts.Save(m.opts.ConfigPath, cfg)
+		m.recorder()(AuditSaveConfig, []string{m.opts.ConfigPath}, m.saveParams(cfg), err)
 	}
 	if err != nil {
 		m.err = err
@@ -129,6 +132,30 @@ func saveDone(m *Model) (step, tea.Cmd) {
 	m.result = Result{Config: cfg, Saved: true, Path: m.opts.ConfigPath,
 		ConnectionString: m.d.connString}
 	return stepDone, nil
+}
+
+// Actions of the wizard's audit records.
+const (
+	AuditCreateScaleSet  = "setup-create-scale-set"
+	AuditCreateContainer = "setup-create-container"
+	AuditSaveConfig      = "setup-save-config"
+)
+
+// saveParams say what the configuration holds, for the audit record; never the secret.
+// "storage" tells whether the account key went into the file.
+func (m *Model) saveParams(cfg config.Config) map[string]string {
+	storage := "none"
+	switch {
+	case cfg.Storage.ConnectionString != "":
+		storage = cfg.Storage.Account + ", account key stored in the file"
+	case m.d.mode == modeKey && cfg.Storage.Configured():
+		storage = cfg.Storage.Account + ", account key not stored"
+	case cfg.Storage.Configured():
+		storage = cfg.Storage.Account + ", Entra ID"
+	}
+	return map[string]string{"subscription": cfg.Subscription,
+		"scaleSets": strings.Join(cfg.ScaleSets, ","), "storage": storage,
+		"queues": strings.Join(cfg.Queues, ","), "container": cfg.Storage.Container}
 }
 
 // doneView summarises what was written and where; never the secret itself.

@@ -74,7 +74,8 @@ func loadQueues(m *Model) loader {
 
 func queuesForm(m *Model) (*huh.Form, huh.Field) {
 	var queueOptions []huh.Option[string]
-	for _, q := range m.data.queues {
+	queues := markedFirst(m.data.queues, func(q string) bool { return contains(m.d.queues, q) })
+	for _, q := range queues {
 		if strings.HasSuffix(q, "-poison") {
 			continue // watched with its work queue
 		}
@@ -128,10 +129,13 @@ func queuesDone(m *Model) (step, tea.Cmd) {
 		return stepBundle, nil
 	}
 	name := m.d.newContainer
-	src, opts := m.opts.Source, m.storageOptions()
+	src, opts, record := m.opts.Source, m.storageOptions(), m.recorder()
+	target := []string{m.d.account + "/" + name}
 	m.loading = "Creating container " + name
 	return 0, m.runThen(stepQueues, stepBundle, func(ctx context.Context) (func(*Model), error) {
-		if err := src.CreateContainer(ctx, opts, name); err != nil {
+		err := src.CreateContainer(ctx, opts, name)
+		record(AuditCreateContainer, target, nil, err)
+		if err != nil {
 			return nil, err
 		}
 		return func(m *Model) {

@@ -7,13 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/x/ansi"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/config"
 	"spotdeck/tui/theme"
@@ -37,6 +40,9 @@ type Options struct {
 	Save func(path string, cfg config.Config) error
 	// Timeout bounds one call to Azure; zero means a minute.
 	Timeout time.Duration
+	// Audit records a change the wizard made: a scale set or a container created, the
+	// configuration written. Nil records nothing.
+	Audit func(ctx context.Context, r audit.Record) error
 }
 
 // Result is how the wizard ended.
@@ -282,7 +288,12 @@ func (m *Model) complete() tea.Cmd {
 	}
 	next, cmd := steps[m.step].done(m)
 	if next == m.step {
-		return tea.Batch(cmd, m.show(next))
+		// The step refused its answers: show it again with the reason, which show
+		// would otherwise clear.
+		err := m.err
+		shown := m.show(next)
+		m.err = err
+		return tea.Batch(cmd, shown)
 	}
 	if next == 0 {
 		return cmd
@@ -311,6 +322,28 @@ func (m *Model) finish() tea.Cmd {
 	return tea.Quit
 }
 
+// auditTimeout bounds writing one audit record, which may go to the team's blob.
+const auditTimeout = 30 * time.Second
+
+// recorder returns what records one change of the wizard, made by the signed-in identity.
+// It is called from the change's own command, so it captures values, not the model.
+func (m *Model) recorder() func(action string, targets []string, params map[string]string,
+	err error) {
+	record, who := m.opts.Audit, m.data.signIn.Identity
+	return func(action string, targets []string, params map[string]string, err error) {
+		if record == nil {
+			return
+		}
+		r := audit.NewRecord(who, action, targets, params)
+		r.Result = audit.Outcome(err)
+		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+		defer cancel()
+		if aerr := record(ctx, r); aerr != nil {
+			slog.Error("audit record", "action", action, "err", aerr)
+		}
+	}
+}
+
 func formWidth(width int) int {
 	return max(min(width-2, maxFormWidth), 20)
 }
@@ -323,11 +356,21 @@ func (m *Model) View() string {
 		def.number, stepCount, def.title)))
 	b.WriteString("\n\n")
 	if m.err != nil {
-		b.WriteString(theme.ErrorLine.Render("✗ " + errorText(m.err)))
+		// Wrapped, not cut at the edge: the end of a refusal names the role to grant.
+		text := "✗ " + errorText(m.err)
+		if m.width > 0 {
+			text = ansi.Wrap(text, formWidth(m.width), " ")
+		}
+		b.WriteString(theme.ErrorLine.Render(text))
 		b.WriteString("\n\n")
 	}
 	if extra := def.view; extra != nil {
-		b.WriteString(extra(m))
+		text := extra(m)
+		if m.width > 0 {
+			// Results and summaries wrap: a grant names its scope at the end.
+			text = ansi.Wrap(text, formWidth(m.width), " ")
+		}
+		b.WriteString(text)
 	}
 	switch {
 	case m.loading != "":
@@ -336,13 +379,16 @@ func (m *Model) View() string {
 		b.WriteString(m.form.View())
 		b.WriteString("\n")
 	}
-	b.WriteString("\n" + theme.Dim.Render(footer(m.step)))
+	b.WriteString("\n" + theme.Dim.Render(footer(m)))
 	return b.String()
 }
 
-func footer(s step) string {
-	if s == stepDone {
+func footer(m *Model) string {
+	switch {
+	case m.step == stepDone:
 		return "enter open the console · esc close"
+	case m.step == stepCreating && m.loading != "":
+		return "esc leaves setup without saving; Azure goes on creating the scale set"
 	}
 	return "shift+tab back · esc cancel without saving"
 }

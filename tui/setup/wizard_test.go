@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
+	"spotdeck/audit"
 	"spotdeck/azure"
 	"spotdeck/config"
 )
@@ -123,10 +125,30 @@ func (f *fakeSource) CreateScaleSet(_ context.Context, _ string, spec azure.Scal
 
 // saver records what the wizard writes.
 type saver struct {
-	mu    sync.Mutex
-	calls int
-	cfg   config.Config
-	path  string
+	mu      sync.Mutex
+	calls   int
+	cfg     config.Config
+	path    string
+	records []audit.Record
+}
+
+// audit keeps the audit records of the wizard's changes.
+func (s *saver) audit(_ context.Context, r audit.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = append(s.records, r)
+	return nil
+}
+
+// actions lists the recorded actions with their results, "action:result".
+func (s *saver) actions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.records {
+		out = append(out, r.Action+":"+r.Result)
+	}
+	return out
 }
 
 func (s *saver) save(path string, cfg config.Config) error {
@@ -146,7 +168,7 @@ type wizard struct {
 func startWizard(t *testing.T, src azure.SetupSource, cfg config.Config, sv *saver) wizard {
 	t.Helper()
 	m := New(Options{Source: src, Config: cfg, ConfigPath: "/cfg/spotdeck/config.yaml",
-		Save: sv.save})
+		Save: sv.save, Audit: sv.audit})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 50))
 	return wizard{t: t, tm: tm}
 }
@@ -232,6 +254,15 @@ func TestWizardWritesConfigWithoutSecret(t *testing.T) {
 		t.Errorf("created containers %v, want %s after confirmation", src.createdContainers,
 			defaultBucket)
 	}
+	want := AuditCreateContainer + ":ok " + AuditSaveConfig + ":ok"
+	if got := strings.Join(sv.actions(), " "); got != want {
+		t.Errorf("audit records %s, want %s", got, want)
+	}
+	for _, r := range sv.records {
+		if r.Who != "alice@contoso.com" || strings.Contains(fmt.Sprint(r.Params), "U0VDUkVU") {
+			t.Errorf("audit record %+v: wrong identity, or the secret", r)
+		}
+	}
 }
 
 func checkSavedConfig(t *testing.T, cfg config.Config) {
@@ -295,8 +326,8 @@ func TestSignInFailureSaysHowToSignIn(t *testing.T) {
 }
 
 func TestCreateScaleSetFromWizard(t *testing.T) {
-	src := newFakeSource()
-	w := startWizard(t, src, config.Config{}, &saver{})
+	src, sv := newFakeSource(), &saver{}
+	w := startWizard(t, src, config.Config{}, sv)
 	w.walkToStorage()
 	w.keys(tea.KeyShiftTab)
 	w.waitFor("Create a new Spot scale set first?")
@@ -320,6 +351,9 @@ func TestCreateScaleSetFromWizard(t *testing.T) {
 	w.waitFor("Scale sets to watch", "[•] vmss-func-spot")
 	w.keys(tea.KeyEsc)
 	w.result()
+	if got := strings.Join(sv.actions(), " "); got != AuditCreateScaleSet+":ok" {
+		t.Errorf("audit records %s, want the creation", got)
+	}
 	if len(src.created) != 1 || src.created[0].AdminPassword != "Correct-Horse-9" ||
 		src.created[0].EvictionPolicy != azure.EvictionDelete || src.created[0].MaxPrice != -1 {
 		t.Fatalf("created %v, want one Spot scale set with Delete and -1", src.created)
@@ -421,5 +455,71 @@ func TestAccessLine(t *testing.T) {
 				t.Errorf("line %q does not contain %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRefusedStepKeepsItsReason checks that a step whose answers are refused shows again
+// with the reason, rather than silently starting over.
+func TestRefusedStepKeepsItsReason(t *testing.T) {
+	m := New(Options{Source: newFakeSource(), ConfigPath: "/cfg/config.yaml"})
+	m.step = stepCreateDetails
+	m.d.create.group, m.d.create.region = "rg-a", "westeurope" // no VM size chosen
+	m.complete()
+	if m.step != stepCreateDetails || m.err == nil {
+		t.Fatalf("step %d, err %v; want the details again with the reason", m.step, m.err)
+	}
+	m.width = 60
+	if view := m.View(); !strings.Contains(view, "VM size: pick one") {
+		t.Errorf("the reason is not on screen:\n%s", view)
+	}
+}
+
+func TestErrorsWrapToTheScreen(t *testing.T) {
+	m := New(Options{Source: newFakeSource()})
+	m.width = 60
+	m.err = errors.New("read the keys of storage account st1: refused (AuthorizationFailed): " +
+		"grant Storage Account Key Operator Service Role on storage account st1")
+	view := m.View()
+	if !strings.Contains(view, "Key Operator") {
+		t.Errorf("the end of the error is not on screen:\n%s", view)
+	}
+	for _, line := range strings.Split(view, "\n") {
+		if n := len([]rune(line)); n > 60 {
+			t.Errorf("line %q is %d wide, over 60", line, n)
+		}
+	}
+}
+
+func TestPasswordFieldChecksItsLength(t *testing.T) {
+	if validPassword("short") == nil || validPassword("Long-enough-12") != nil {
+		t.Error("validPassword does not check for 12 characters")
+	}
+	if required(" ") == nil || required("spotadmin") != nil {
+		t.Error("required does not refuse a blank answer")
+	}
+}
+
+// TestAccessCheckFitsEightyColumns checks, at 80×24, that a failed check shows its whole
+// grant and that both choices after it are on screen.
+func TestAccessCheckFitsEightyColumns(t *testing.T) {
+	m := New(Options{Source: newFakeSource()})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.step = stepAccess
+	m.data.access = []azure.AccessResult{{Capability: azure.CapChangeModel,
+		Detail: "your roles on subscription 00000000-0000-0000-0000-5907dec50001 do not " +
+			"allow Microsoft.Compute/virtualMachineScaleSets/write",
+		Grant: "Virtual Machine Contributor on subscription 00000000-0000-0000-0000-5907dec50001"}}
+	m.showForm()
+	view := m.View()
+	for _, want := range []string{"Virtual Machine Contributor", "5907dec50001", "Continue",
+		"Check again"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("access check at 80 columns lacks %q:\n%s", want, view)
+		}
+	}
+	for _, line := range strings.Split(view, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line %q is %d wide, over 80", line, n)
+		}
 	}
 }
