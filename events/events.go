@@ -135,8 +135,11 @@ func (d *differ) compare(prev, in azure.Instance) {
 }
 
 func (d *differ) removed(in azure.Instance) {
-	if d.set.Priority == "spot" && d.set.EvictionPolicy == "delete" &&
-		in.Power == azure.PowerRunning && !d.acted(d.set.Name, in.ID) {
+	// Under policy Delete an evicted instance stops on its way out, so the last reading may
+	// have caught it stopping rather than running.
+	wasUp := in.Power == azure.PowerRunning || in.Power == azure.PowerStopping
+	if d.set.Priority == "spot" && d.set.EvictionPolicy == "delete" && wasUp &&
+		!d.acted(d.set.Name, in.ID) {
 		d.add(KindEviction, in, EvidenceSuspected, "running instance deleted")
 		return
 	}

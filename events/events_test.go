@@ -39,6 +39,14 @@ func TestDiff(t *testing.T) {
 		{"deleted running spot instance is a suspected eviction",
 			set("delete", run), set("delete"), nil,
 			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance deleted"}},
+		{"spot instance deleted while stopping is a suspected eviction",
+			set("delete", inst("1", "2", "stopping", "")), set("delete"), nil,
+			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance deleted"}},
+		{"stopping for a restart is not an eviction", set("delete", run),
+			set("delete", inst("1", "2", "stopping", "")), nil, nil},
+		{"deleting a deallocated instance is not an eviction",
+			set("delete", inst("1", "2", "deallocated", "")), set("delete"), nil,
+			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
 		{"console's own delete is not an eviction",
 			set("delete", run), set("delete"), func(string, string) bool { return true },
 			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
@@ -105,6 +113,59 @@ func TestJoinUpgradesAndAdds(t *testing.T) {
 	if got := Join(known, far); len(got) != 1 || got[0].Key() == known[0].Key() {
 		t.Errorf("an entry 2h away must not match: %v", got)
 	}
+}
+
+func TestAbsorbFoldsASuspectedEvictionIntoTheLoggedOne(t *testing.T) {
+	logged := Event{Time: t0, Kind: KindEviction, ScaleSet: "vmss-a", Instance: "1",
+		Evidence: EvidenceConfirmed, Detail: "recorded in the Activity Log"}
+	known := []Event{logged}
+	seen := Event{Time: t0.Add(90 * time.Second), Kind: KindEviction, ScaleSet: "vmss-a",
+		Instance: "1", Zone: "2", Evidence: EvidenceSuspected, Detail: "running → deallocated"}
+	other := seen
+	other.Instance = "3"
+	health := Event{Time: seen.Time, Kind: KindHealth, ScaleSet: "vmss-a", Instance: "1"}
+
+	got := Absorb(known, []Event{seen, other, health})
+	if len(got) != 3 {
+		t.Fatalf("Absorb = %v, want 3 events", got)
+	}
+	if got[0].Key() != logged.Key() || got[0].Evidence != EvidenceConfirmed ||
+		got[0].Zone != "2" || !strings.HasPrefix(got[0].Detail, "running → deallocated") {
+		t.Errorf("first = %+v, want the logged eviction with the reading's zone and detail",
+			got[0])
+	}
+	if got[1] != other || got[2] != health {
+		t.Errorf("unmatched changes altered: %+v, %+v", got[1], got[2])
+	}
+	merged := mergeByKey(known, got)
+	if n := ZoneCounts(merged, "vmss-a", t0.Add(-time.Hour))["2"]; n != 2 {
+		t.Errorf("zone 2 counts %d evictions, want 2 (instances 1 and 3): %v", n, merged)
+	}
+
+	far := seen
+	far.Time = t0.Add(time.Hour)
+	if got := Absorb(known, []Event{far}); got[0] != far {
+		t.Errorf("an eviction an hour away must stay its own event: %+v", got[0])
+	}
+}
+
+// mergeByKey keeps the last event of each key, as the console and the store do.
+func mergeByKey(lists ...[]Event) []Event {
+	byKey := map[string]Event{}
+	var keys []string
+	for _, list := range lists {
+		for _, e := range list {
+			if _, ok := byKey[e.Key()]; !ok {
+				keys = append(keys, e.Key())
+			}
+			byKey[e.Key()] = e
+		}
+	}
+	out := make([]Event, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, byKey[k])
+	}
+	return out
 }
 
 func TestCounts(t *testing.T) {

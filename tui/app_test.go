@@ -415,6 +415,31 @@ func TestActivityLogConfirmsEviction(t *testing.T) {
 	}
 }
 
+func TestEvictionLoggedBeforeTheReadingIsOneEvent(t *testing.T) {
+	r := sampleReader()
+	act := fakeActivity{evs: []azure.ActivityEviction{{Time: testNow.Add(-time.Minute),
+		ScaleSet: "vmss-func-win", InstanceID: "0"}}}
+	m := loaded(t, r, 100, 24)
+	m = step(t, m, readActivityCmd(act, testNow.Add(-time.Hour), time.Second, m.opts.Now)())
+
+	// The next reading sees the instance the Activity Log already named deleted.
+	r.instances["vmss-func-win"] = r.instances["vmss-func-win"][1:]
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+
+	var evictions []events.Event
+	for _, e := range m.events {
+		if e.Kind == events.KindEviction {
+			evictions = append(evictions, e)
+		}
+	}
+	if len(evictions) != 1 {
+		t.Fatalf("%d eviction events, want 1: %+v", len(evictions), evictions)
+	}
+	if e := evictions[0]; e.Evidence != events.EvidenceConfirmed || e.Zone != "1" {
+		t.Errorf("eviction %+v, want confirmed, in zone 1 as the reading saw", e)
+	}
+}
+
 // fakeQueues returns the same depths each reading, and counts readings.
 type fakeQueues struct {
 	mu     sync.Mutex
