@@ -179,5 +179,8 @@ func (e Event) Describe() string {
 	if e.Evidence != "" {
 		kind = e.Evidence + " " + e.Kind
 	}
+	if target == "" {
+		return fmt.Sprintf("%s  %s", kind, e.Detail)
+	}
 	return fmt.Sprintf("%s  %s: %s", kind, target, e.Detail)
 }

@@ -477,6 +477,9 @@ func TestWatchScreenShowsFleetQueuesAndAlerts(t *testing.T) {
 			t.Errorf("watch view lacks %q:\n%s", want, view)
 		}
 	}
+	if strings.Contains(view, ": queue orders") {
+		t.Errorf("the queue alert's line starts with an empty scale-set name:\n%s", view)
+	}
 	// A raised alert is one event, not one per refresh.
 	m = step(t, m, readQueuesCmd(m.opts)())
 	if n := strings.Count(press(t, m, "e").View(), "queue-alert"); n != 1 {

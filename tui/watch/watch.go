@@ -193,6 +193,10 @@ func describeTarget(e events.Event) string {
 	if e.Zone != "" {
 		target += " zone " + e.Zone
 	}
+	if target == "" {
+		// A queue alert names no scale set: its detail says which queue.
+		return e.Detail
+	}
 	return target + ": " + e.Detail
 }
 
