@@ -18,9 +18,9 @@ import (
 )
 
 // speedFlag is the --speed flag of demo and sim: simulated time runs this many times faster.
-func speedFlag(cmd *cobra.Command, speed *float64) {
-	cmd.Flags().Float64Var(speed, "speed", 1,
-		"simulated time runs this many times faster (e.g. 10)")
+func speedFlag(cmd *cobra.Command, speed *float64, byDefault float64) {
+	cmd.Flags().Float64Var(speed, "speed", byDefault,
+		"simulated time runs this many times faster (1 is real time)")
 }
 
 func checkSpeed(speed float64) error {
@@ -31,9 +31,20 @@ func checkSpeed(speed float64) error {
 	return nil
 }
 
-// demoEvictionsPerHour makes evictions frequent enough that a person watching the demo
-// for two minutes sees one, and the queue grow after it.
-const demoEvictionsPerHour = 30
+// The demo's story, tuned so that a person watching for two minutes at the default speed
+// (forty simulated minutes) sees evictions, the queue grow while hosts are missing and
+// drain once the refills are healthy. Faster evictions, or hosts that drain less, leave
+// the queue growing for good once the Deallocate scale set has lost its instances.
+const (
+	// demoSpeed is the demo's default --speed: real boot times and refill delays are
+	// minutes, too slow to watch.
+	demoSpeed = 20
+	// demoEvictionsPerHour is the platform's eviction rate for each Spot scale set.
+	demoEvictionsPerHour = 12
+	// demoDrainPerInstance is how many messages a healthy host takes off the queue per
+	// minute; the queue gets 170 a minute, so it takes five healthy hosts to keep up.
+	demoDrainPerInstance = 40
+)
 
 // demoMaxDepth is the demo queue's alert threshold.
 const demoMaxDepth = 400
@@ -54,13 +65,19 @@ func newDemoCmd(g *globals) *cobra.Command {
 			if err := checkSpeed(speed); err != nil {
 				return err
 			}
-			return runDemo(g, sim.Options{Speed: speed, EvictionsPerHour: evictions})
+			return runDemo(g, demoSimOptions(speed, evictions))
 		},
 	}
-	speedFlag(cmd, &speed)
+	speedFlag(cmd, &speed, demoSpeed)
 	cmd.Flags().Float64Var(&evictions, "evictions-per-hour", demoEvictionsPerHour,
 		"how often each Spot scale set loses an instance, in simulated time")
 	return cmd
+}
+
+// demoSimOptions are the options of the demo's simulated subscription.
+func demoSimOptions(speed, evictionsPerHour float64) sim.Options {
+	return sim.Options{Speed: speed, EvictionsPerHour: evictionsPerHour,
+		QueueDrainPerInstance: demoDrainPerInstance}
 }
 
 func runDemo(g *globals, simOpts sim.Options) error {
@@ -164,7 +181,7 @@ func newSimCmd() *cobra.Command {
 	setupFlags = addSimSetupFlags(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0",
 		"loopback address to serve on; port 0 picks a free one")
-	speedFlag(cmd, &speed)
+	speedFlag(cmd, &speed, 1)
 	return cmd
 }
 
