@@ -225,3 +225,27 @@ func TestStoreKeepsADayAcrossRestarts(t *testing.T) {
 		t.Errorf("events file mode %o, want 600", info.Mode().Perm())
 	}
 }
+
+func TestStoreDropsEventsFromAClockAhead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s, err := Open(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A demo at 20 times real speed stamps its events hours ahead of the real clock.
+	ahead := Event{Time: t0.Add(3 * time.Hour), Kind: KindAdded, ScaleSet: "a", Instance: "67"}
+	skewed := Event{Time: t0.Add(20 * time.Second), Kind: KindAdded, ScaleSet: "a",
+		Instance: "2"}
+	past := Event{Time: t0.Add(-time.Minute), Kind: KindAdded, ScaleSet: "a", Instance: "1"}
+	if err := s.Add(ahead, skewed, past); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := again.Since(t0.Add(-time.Hour))
+	if len(got) != 2 || got[0].Instance != "2" || got[1].Instance != "1" {
+		t.Errorf("after restart = %+v, want instances 2 (a little skew) and 1, not 67", got)
+	}
+}
