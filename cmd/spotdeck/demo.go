@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -13,6 +16,8 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/azure/sim"
+	"spotdeck/config"
+	"spotdeck/events"
 	"spotdeck/tui"
 	"spotdeck/tui/bundles"
 )
@@ -92,7 +97,7 @@ func runDemo(g *globals, simOpts sim.Options) error {
 		return err
 	}
 	defer closeLog()
-	store, err := openEvents("demo-events.jsonl")
+	store, err := openDemoEvents()
 	if err != nil {
 		return err
 	}
@@ -120,6 +125,20 @@ func runDemo(g *globals, simOpts sim.Options) error {
 	defer os.RemoveAll(sampleDir)
 	opts.Bundles = demoBundleDeps(sampleDir)
 	return tui.Run(opts)
+}
+
+// openDemoEvents opens the demo's events file, emptied first: each demo simulates a new
+// fleet from now on, so what an earlier demo recorded is not this fleet's history.
+func openDemoEvents() (*events.Store, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "demo-events.jsonl")
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("start the demo's events afresh: %w", err)
+	}
+	return events.Open(path, time.Now())
 }
 
 // demoBundleDeps prefills the bundle form with a sample; uploads go to the storage in
