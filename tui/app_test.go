@@ -307,6 +307,25 @@ func TestViewFitsTerminal(t *testing.T) {
 	}
 }
 
+func TestHeaderKeepsFreshnessAtNarrowWidths(t *testing.T) {
+	r := sampleReader()
+	m := New(Options{Reader: r, Refresh: 10 * time.Second, Scope: "demo (simulated)",
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	r.err = errors.New("connection reset")
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	for _, keys := range [][]string{nil, {"w"}, {"w", "e"}} {
+		header := strings.Split(press(t, m, keys...).View(), "\n")[0]
+		if w := ansi.StringWidth(header); w > 80 {
+			t.Errorf("after %v the header is %d wide, over 80: %q", keys, w, header)
+		}
+		if !strings.Contains(header, "⚠ stale") || !strings.Contains(header, "ago") {
+			t.Errorf("after %v the header lost the stale mark or the age: %q", keys, header)
+		}
+	}
+}
+
 func TestGoldenScreens(t *testing.T) {
 	m := loaded(t, sampleReader(), 80, 24)
 	golden(t, "scalesets_80x24", m.View())
