@@ -19,8 +19,14 @@ import (
 	"spotdeck/tui/timeline"
 )
 
-// sparkPoints is how many columns the last hour of a queue is drawn in.
-const sparkPoints = 30
+// sparkPoints is how many columns the last hour of a queue is drawn in when there is room;
+// a narrow terminal gets fewer, down to minSparkPoints, so the rate and the time to drain
+// still show. queueFixed is the width of a queue line's other columns.
+const (
+	sparkPoints    = 30
+	minSparkPoints = 8
+	queueFixed     = 24 + 1 + 10 + 2 + 2 + 10 + 2 + 8
+)
 
 // Model is the watch screen.
 type Model struct {
@@ -139,7 +145,7 @@ func (m *Model) queueLines() []string {
 			"config file (spotdeck setup writes it).")}
 	}
 	lines := []string{theme.Header.Render(fmt.Sprintf("%-24s %10s  %-*s  %10s  %s",
-		"QUEUE", "DEPTH", sparkPoints, "LAST HOUR", "RATE", "DRAIN"))}
+		"QUEUE", "DEPTH", m.sparkWidth(), "LAST HOUR", "RATE", "DRAIN"))}
 	now := m.now()
 	for _, q := range m.queues {
 		lines = append(lines, m.queueLine(q, now))
@@ -159,7 +165,8 @@ func (m *Model) queueLine(q azure.QueueDepth, now time.Time) string {
 	if len(m.history.Alerts(q.Name, now, m.limits)) > 0 {
 		depth = theme.State(theme.Bad, depth)
 	}
-	spark := Sparkline(m.history.Sparkline(q.Name, now, sparkPoints))
+	points := m.sparkWidth()
+	spark := Sparkline(m.history.Sparkline(q.Name, now, points))
 	rate, drain := "—", "—"
 	if r, ok := m.history.Rate(q.Name, now); ok {
 		rate = fmt.Sprintf("%+.1f/min", r)
@@ -167,8 +174,13 @@ func (m *Model) queueLine(q azure.QueueDepth, now time.Time) string {
 	if d := m.history.TimeToDrain(q.Name, now); d != nil {
 		drain = screen.Since(*d)
 	}
-	return fmt.Sprintf("%-24s %s  %-*s  %10s  %s", name, right(depth, 10), sparkPoints, spark,
+	return fmt.Sprintf("%-24s %s  %-*s  %10s  %s", name, right(depth, 10), points, spark,
 		rate, drain)
+}
+
+// sparkWidth is how many columns the sparklines get at the screen's width.
+func (m *Model) sparkWidth() int {
+	return max(min(m.width-queueFixed, sparkPoints), minSparkPoints)
 }
 
 func (m *Model) eventLines(room int) []string {
