@@ -118,9 +118,15 @@ func (d *differ) add(kind string, in azure.Instance, evidence, detail string) {
 }
 
 func (d *differ) compare(prev, in azure.Instance) {
-	if prev.Power == azure.PowerRunning && isStopped(in.Power) {
-		if d.set.Priority == "spot" && !d.acted(d.set.Name, in.ID) {
+	if prev.Power == azure.PowerRunning && d.set.Priority == "spot" &&
+		!d.acted(d.set.Name, in.ID) {
+		switch {
+		case isStopped(in.Power):
 			d.add(KindEviction, in, EvidenceSuspected, "running → "+in.Power)
+		case in.Provisioning == provisioningDeleting && prev.Provisioning != provisioningDeleting:
+			// Under policy Delete an evicted instance is deleted at once; it is seen
+			// being deleted a reading or two before it is gone.
+			d.add(KindEviction, in, EvidenceSuspected, "running instance being deleted")
 		}
 	}
 	if reported(prev.Health) && reported(in.Health) && prev.Health != in.Health {
@@ -135,16 +141,16 @@ func (d *differ) compare(prev, in azure.Instance) {
 }
 
 func (d *differ) removed(in azure.Instance) {
-	// Under policy Delete an evicted instance stops on its way out, so the last reading may
-	// have caught it stopping rather than running.
-	wasUp := in.Power == azure.PowerRunning || in.Power == azure.PowerStopping
-	if d.set.Priority == "spot" && d.set.EvictionPolicy == "delete" && wasUp &&
-		!d.acted(d.set.Name, in.ID) {
+	if d.set.Priority == "spot" && d.set.EvictionPolicy == "delete" &&
+		in.Power == azure.PowerRunning && !d.acted(d.set.Name, in.ID) {
 		d.add(KindEviction, in, EvidenceSuspected, "running instance deleted")
 		return
 	}
 	d.add(KindRemoved, in, "", "instance removed")
 }
+
+// provisioningDeleting is the provisioning state of an instance being deleted.
+const provisioningDeleting = "deleting"
 
 // reported tells whether a health value is a reading: a stopped instance stops reporting,
 // and that is not a change of its health.

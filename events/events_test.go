@@ -27,6 +27,7 @@ func fleet(at time.Time, sets ...azure.ScaleSet) azure.Fleet {
 
 func TestDiff(t *testing.T) {
 	run := inst("1", "2", "running", "healthy")
+	deleting := azure.Instance{ID: "1", Zone: "2", Power: "stopping", Provisioning: "deleting"}
 	tests := []struct {
 		name      string
 		prev, cur azure.ScaleSet
@@ -39,9 +40,14 @@ func TestDiff(t *testing.T) {
 		{"deleted running spot instance is a suspected eviction",
 			set("delete", run), set("delete"), nil,
 			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance deleted"}},
-		{"spot instance deleted while stopping is a suspected eviction",
-			set("delete", inst("1", "2", "stopping", "")), set("delete"), nil,
-			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance deleted"}},
+		{"running spot instance being deleted is a suspected eviction", set("delete", run),
+			set("delete", deleting), nil,
+			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance being deleted"}},
+		{"an instance seen being deleted is not evicted again when gone",
+			set("delete", deleting), set("delete"), nil,
+			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
+		{"console's own delete under way is not an eviction", set("delete", run),
+			set("delete", deleting), func(string, string) bool { return true }, nil},
 		{"stopping for a restart is not an eviction", set("delete", run),
 			set("delete", inst("1", "2", "stopping", "")), nil, nil},
 		{"deleting a deallocated instance is not an eviction",
