@@ -459,6 +459,53 @@ func TestEvictionLoggedBeforeTheReadingIsOneEvent(t *testing.T) {
 	}
 }
 
+// countingActivity counts the reads of the Activity Log.
+type countingActivity struct {
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingActivity) Evictions(context.Context, time.Time) ([]azure.ActivityEviction,
+	error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads++
+	return nil, nil
+}
+
+func (c *countingActivity) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// TestActivityLogIsReadOnlyOnItsOwnTick checks that the Activity Log, whose read limits
+// are tight, is read once at the start and then only on its once-a-minute tick: neither
+// the fleet's refreshes nor the refresh key read it.
+func TestActivityLogIsReadOnlyOnItsOwnTick(t *testing.T) {
+	act := &countingActivity{}
+	m := New(Options{Reader: sampleReader(), Refresh: 10 * time.Second, Activity: act,
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	for _, msg := range quickMessages(m.Init()) {
+		m = step(t, m, msg)
+	}
+	for range 5 {
+		m = step(t, m, refreshMsg{gen: m.gen})
+		m = press(t, m, "r")
+	}
+	if n := act.count(); n != 1 {
+		t.Fatalf("Activity Log read %d times by the start and ten refreshes, want 1", n)
+	}
+	if activityEvery < time.Minute {
+		t.Errorf("Activity Log tick every %v, want a minute at least", activityEvery)
+	}
+	m = step(t, m, activityTickMsg{})
+	if n := act.count(); n != 2 {
+		t.Errorf("Activity Log read %d times after its tick, want 2", n)
+	}
+}
+
 // fakeQueues returns the same depths each reading, and counts readings.
 type fakeQueues struct {
 	mu     sync.Mutex
