@@ -29,7 +29,8 @@ func speedFlag(cmd *cobra.Command, speed *float64, byDefault float64) {
 }
 
 func checkSpeed(speed float64) error {
-	if speed <= 0 || speed > 10000 {
+	// Written so that NaN, which fails every comparison, is out of range too.
+	if !(speed >= 0.1 && speed <= 10000) {
 		return usageError{fmt.Errorf("--speed %g is out of range; give a number from 0.1 to "+
 			"10000", speed)}
 	}

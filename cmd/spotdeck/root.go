@@ -87,6 +87,24 @@ func (g *globals) load() (settings, error) {
 	return settings{cfg: cfg, configPath: path, configFound: found}, nil
 }
 
+// checkConfigGiven refuses a --config that names no file: the queues, alerts and scale
+// sets it was meant to bring would silently be missing.
+func (g *globals) checkConfigGiven(s settings) error {
+	if g.configPath == "" || s.configFound {
+		return nil
+	}
+	return usageError{fmt.Errorf("--config %s: no such file; give the path of an existing "+
+		"config file, or leave --config out to use %s", g.configPath, defaultConfigPath())}
+}
+
+// defaultConfigPath names the default config file for messages.
+func defaultConfigPath() string {
+	if p, err := config.DefaultPath(); err == nil {
+		return p
+	}
+	return "$XDG_CONFIG_HOME/spotdeck/config.yaml"
+}
+
 func override(dst *string, flag string) {
 	if flag != "" {
 		*dst = flag
@@ -126,6 +144,9 @@ func runConsole(g *globals, startOnWatch bool) error {
 	// First start: no config file and no subscription given; offer the guided setup.
 	if !s.configFound && s.cfg.Subscription == "" && interactive() {
 		return firstStart(g, startOnWatch)
+	}
+	if err := g.checkConfigGiven(s); err != nil {
+		return err
 	}
 	client, err := s.client()
 	if err != nil {

@@ -35,6 +35,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := g.checkConfigGiven(s); err != nil {
+				return err
+			}
 			client, err := s.client()
 			if err != nil {
 				return err

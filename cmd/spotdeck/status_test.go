@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -66,6 +68,14 @@ func TestStatusTableFromSimProcess(t *testing.T) {
 }
 
 func TestStatusExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	badYAML, shortRefresh := filepath.Join(dir, "bad.yaml"), filepath.Join(dir, "fast.yaml")
+	for path, text := range map[string]string{badYAML: "subscription: [oops\n",
+		shortRefresh: "refresh: 1s\n"} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -83,6 +93,13 @@ func TestStatusExitCodes(t *testing.T) {
 		{"sim off loopback", []string{"sim", "--listen", "0.0.0.0:8443"}, exitUsage,
 			"loopback"},
 		{"bad speed", []string{"demo", "--speed", "0"}, exitUsage, "--speed"},
+		{"speed not a number", []string{"demo", "--speed", "NaN"}, exitUsage, "--speed"},
+		{"missing config", []string{"status", "--subscription", "s", "--config",
+			filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml: no such file"},
+		{"broken config", []string{"status", "--subscription", "s", "--config", badYAML},
+			exitError, "bad.yaml: yaml: line 1"},
+		{"refresh too short", []string{"status", "--subscription", "s", "--config",
+			shortRefresh}, exitError, "below the 2s minimum"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
