@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -152,10 +154,7 @@ func runConsole(g *globals, startOnWatch bool) error {
 	if err != nil {
 		return err
 	}
-	queues, err := s.queueReader()
-	if err != nil {
-		return err
-	}
+	queues := s.queueReader()
 	closeLog, err := openLog()
 	if err != nil {
 		return err
@@ -203,15 +202,27 @@ func (s settings) storageOptions() azure.StorageOptions {
 }
 
 // queueReader returns the reader of the watched queues, nil when none are configured.
-func (s settings) queueReader() (*azure.QueueReader, error) {
+// queueReader reads the configured queues; none configured gives nil. A storage setting
+// that cannot make a reader, such as a bad connection string, gives a reader whose every
+// row carries the error: the queue rows say what to fix, and the fleet is still shown.
+func (s settings) queueReader() azure.QueueDepthReader {
 	if len(s.cfg.Queues) == 0 {
-		return nil, nil
+		return nil
 	}
 	r, err := azure.NewQueueReader(s.storageOptions())
 	if err != nil {
-		return nil, fmt.Errorf("storage in config %s: %w", s.configPath, err)
+		// The cause first: a queue row has room for the start of the message only.
+		return unreadableQueues{err: fmt.Errorf("%w (storage in config %s)", err, s.configPath)}
 	}
-	return r, nil
+	return r
+}
+
+// unreadableQueues reports the same error on every queue row.
+type unreadableQueues struct{ err error }
+
+// Depths returns every watched queue, and its poison twin, with the error.
+func (u unreadableQueues) Depths(_ context.Context, queues []string) []azure.QueueDepth {
+	return azure.UnreadableDepths(queues, u.err, time.Now())
 }
 
 func (s settings) thresholds() azure.QueueThresholds {

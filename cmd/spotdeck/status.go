@@ -49,9 +49,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			snap := snapshot{fleet: fleet}
-			if snap.queues, err = s.readQueues(ctx); err != nil {
-				return err
-			}
+			snap.queues = s.readQueues(ctx)
 			if store, err := openEvents("events.jsonl"); err == nil {
 				snap.events = store.Since(time.Now().Add(-events.Retention))
 			}
@@ -72,13 +70,14 @@ type snapshot struct {
 	events []events.Event
 }
 
-// readQueues reads the configured queues once; none configured gives none.
-func (s settings) readQueues(ctx context.Context) ([]azure.QueueDepth, error) {
-	r, err := s.queueReader()
-	if err != nil || r == nil {
-		return nil, err
+// readQueues reads the configured queues once; none configured gives none. A queue that
+// cannot be read is a row with its error, not a failed status.
+func (s settings) readQueues(ctx context.Context) []azure.QueueDepth {
+	r := s.queueReader()
+	if r == nil {
+		return nil
 	}
-	return r.Depths(ctx, s.cfg.Queues), nil
+	return r.Depths(ctx, s.cfg.Queues)
 }
 
 // The JSON shape of `status -o json`. Its names are the scriptable face of the console:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +65,47 @@ func TestStatusJSONQueuesFromSimAndAzurite(t *testing.T) {
 	}
 	if doc.Events == nil {
 		t.Error("status -o json has no events list")
+	}
+}
+
+// TestStatusWithABadConnectionStringStillShowsTheFleet: a storage setting that cannot be
+// used is a message on each queue row, not a failed status.
+func TestStatusWithABadConnectionStringStillShowsTheFleet(t *testing.T) {
+	endpoint, sub := startSim(t, "50")
+	configPath := filepath.Join(t.TempDir(), "config.yaml")
+	config := "storage:\n  connectionString: garbage\nqueues: [orders]\n"
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runSpotdeck(t, "status", "-o", "json", "--config", configPath,
+		"--arm-endpoint", endpoint, "--subscription", sub)
+	if code != 0 {
+		t.Fatalf("status exited %d: %s", code, stderr)
+	}
+	var doc struct {
+		ScaleSets []json.RawMessage `json:"scaleSets"`
+		Queues    []struct {
+			Name  string  `json:"name"`
+			Error *string `json:"error"`
+		} `json:"queues"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("status -o json is not JSON: %v\n%s", err, stdout)
+	}
+	if len(doc.ScaleSets) == 0 {
+		t.Error("no scale sets: a bad connection string hid the fleet")
+	}
+	if len(doc.Queues) != 2 {
+		t.Fatalf("queues = %+v, want orders and orders-poison", doc.Queues)
+	}
+	for _, q := range doc.Queues {
+		if q.Error == nil || !strings.Contains(*q.Error, "connection string is not valid") ||
+			!strings.Contains(*q.Error, configPath) {
+			t.Errorf("queue %s error %v, want the connection string problem and the file",
+				q.Name, q.Error)
+		}
+	}
+	if stderr != "" {
+		t.Errorf("status wrote to stderr although it succeeded: %q", stderr)
 	}
 }
