@@ -5,12 +5,14 @@ package scalesets
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
+	"spotdeck/events"
 	"spotdeck/tui/keys"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/table"
@@ -18,7 +20,7 @@ import (
 )
 
 // detailLines is the height of the pane under the table that describes the selected row.
-const detailLines = 4
+const detailLines = 5
 
 var columns = []table.Column{
 	{Title: "NAME", Width: 16, Grow: true},
@@ -47,6 +49,8 @@ type Model struct {
 	input   textinput.Model
 	problem string // why the typed number was refused
 	spot    []azure.SpotInfo
+	events  []events.Event // newest first
+	readAt  time.Time      // when the fleet shown was read, on the fleet's clock
 }
 
 // SetSpot takes Spot prices and eviction rates for the details pane.
@@ -82,7 +86,7 @@ func (m *Model) SetSize(width, height int) {
 // SetFleet takes the latest reading, keeping the selection on the same scale set.
 func (m *Model) SetFleet(fleet azure.Fleet) {
 	selected := m.Selected()
-	m.all = fleet.ScaleSets
+	m.all, m.readAt = fleet.ScaleSets, fleet.ReadAt
 	m.applyFilter()
 	if selected != nil {
 		m.selectByID(selected.ID)
@@ -231,7 +235,8 @@ func (m *Model) details() string {
 		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
 	lines := []string{theme.Title.Render(s.Name) + "  " + spot, theme.Dim.Render(model)}
 	if s.Priority == "spot" {
-		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)))
+		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)),
+			m.evictionLine(s.Name))
 	}
 	if s.InstancesErr != nil {
 		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
