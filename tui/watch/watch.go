@@ -14,6 +14,7 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/keys"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/theme"
 	"spotdeck/tui/timeline"
@@ -48,8 +49,8 @@ func New(now func() time.Time) *Model {
 // Title names the screen.
 func (m *Model) Title() string { return "watch" }
 
-// Keys lists the screen's keys.
-func (m *Model) Keys() []key.Binding { return nil }
+// Keys lists the screen's keys: only esc is its own, the rest are the console's.
+func (m *Model) Keys() []key.Binding { return []key.Binding{keys.Back} }
 
 // Capturing is false: the watch screen takes no text.
 func (m *Model) Capturing() bool { return false }

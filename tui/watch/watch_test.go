@@ -38,3 +38,14 @@ func TestQueueLineKeepsRateAndDrainAt80Columns(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpListsEsc(t *testing.T) {
+	m := New(time.Now)
+	var help []string
+	for _, k := range m.Keys() {
+		help = append(help, k.Help().Key)
+	}
+	if !strings.Contains(strings.Join(help, " "), "esc") {
+		t.Errorf("watch keys %v lack esc, which goes back", help)
+	}
+}
