@@ -160,7 +160,7 @@ func runConsole(g *globals, startOnWatch bool) error {
 		return err
 	}
 	defer closeLog()
-	store, err := openEvents("events.jsonl")
+	store, err := openEvents(eventsFile(s.cfg.Subscription))
 	if err != nil {
 		return err
 	}

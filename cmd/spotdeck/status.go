@@ -50,7 +50,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			}
 			snap := snapshot{fleet: fleet}
 			snap.queues = s.readQueues(ctx)
-			if store, err := openEvents("events.jsonl"); err == nil {
+			if store, err := openEvents(eventsFile(s.cfg.Subscription)); err == nil {
 				snap.events = store.Since(time.Now().Add(-events.Retention))
 			}
 			if output == "json" {
