@@ -188,7 +188,7 @@ func writeStatusTable(w io.Writer, snap snapshot) error {
 	fmt.Fprintln(tw, "SCALE SET\tINSTANCE\tZONE\tPOWER\tHEALTH\tPROVISIONING\tMODEL\tSCRIPT")
 	for _, s := range fleet.ScaleSets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, "-", zonesText(s.Zones),
-			"capacity "+intText(s.Capacity), or(s.Priority)+"/"+or(s.EvictionPolicy),
+			"capacity "+intText(s.Capacity), priorityText(s),
 			or(s.ProvisioningState), or(s.UpgradeMode), or(s.Label))
 		if s.InstancesErr != nil {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\n", s.Name, "error: "+s.InstancesErr.Error())
@@ -203,6 +203,14 @@ func writeStatusTable(w io.Writer, snap snapshot) error {
 		return err
 	}
 	return writeQueuesTable(w, snap.queues)
+}
+
+// priorityText reads like "spot/delete"; a Regular scale set has no eviction policy.
+func priorityText(s azure.ScaleSet) string {
+	if s.Priority == "regular" && s.EvictionPolicy == "" {
+		return "regular"
+	}
+	return or(s.Priority) + "/" + or(s.EvictionPolicy)
 }
 
 func writeQueuesTable(w io.Writer, queues []azure.QueueDepth) error {

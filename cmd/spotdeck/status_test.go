@@ -65,6 +65,10 @@ func TestStatusTableFromSimProcess(t *testing.T) {
 	if !strings.Contains(stdout, "SCALE SET") || !strings.Contains(stdout, "vmss-func-win") {
 		t.Errorf("status table:\n%s", stdout)
 	}
+	if !strings.Contains(stdout, "spot/delete") || strings.Contains(stdout, "regular/unknown") {
+		t.Errorf("status table must read spot/delete, and a Regular scale set just regular:\n%s",
+			stdout)
+	}
 }
 
 func TestStatusExitCodes(t *testing.T) {
