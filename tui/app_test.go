@@ -252,6 +252,21 @@ func TestFirstReadFailureSaysWhatToDo(t *testing.T) {
 	if !strings.Contains(view, "Could not read the fleet") || !strings.Contains(view, "Press r") {
 		t.Errorf("first failure view:\n%s", view)
 	}
+
+	// A long message keeps its end, where the fix is, at 80 columns.
+	r.err = errors.New(`read scale sets in subscription 00000000-0000-0000-0000-000000000001: ` +
+		`Get "http://127.0.0.1:1/subscriptions/00000000-0000-0000-0000-000000000001/providers` +
+		`/Microsoft.Compute/virtualMachineScaleSets?api-version=2025-04-01": dial tcp ` +
+		`127.0.0.1:1: connect: connection refused — check --arm-endpoint and the network`)
+	view = loaded(t, r, 80, 24).View()
+	if !strings.Contains(view, "check --arm-endpoint and the network") {
+		t.Errorf("first failure view cut the message:\n%s", view)
+	}
+	for _, l := range strings.Split(view, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("line %q is %d wide", l, w)
+		}
+	}
 }
 
 func TestFilterNarrowsRows(t *testing.T) {

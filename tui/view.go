@@ -152,7 +152,10 @@ func (m Model) statusLine() string {
 
 func (m Model) firstLoadView() string {
 	if m.err != nil {
-		return theme.ErrorLine.Render("Could not read the fleet:\n\n  "+m.err.Error()) +
+		// Wrapped, not cut: the fix is at the end of the message.
+		text := ansi.Wrap(m.err.Error(), max(m.width-4, 20), "")
+		text = "  " + strings.ReplaceAll(text, "\n", "\n  ")
+		return theme.ErrorLine.Render("Could not read the fleet:\n\n"+text) +
 			"\n\n" + theme.Dim.Render("Press r to try again, q to quit.")
 	}
 	return theme.Dim.Render("Reading scale sets and instances…")

@@ -225,14 +225,15 @@ func (m *Model) details() string {
 	if s == nil {
 		return theme.Dim.Render("No scale set matches the filter.")
 	}
-	spot := fmt.Sprintf("%s · evict %s · %s", screen.Or(s.Priority),
-		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice))
+	spot := fmt.Sprintf("%s · evict %s · %s%s", screen.Or(s.Priority),
+		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice), restoreText(s.SpotRestore))
 	if s.Priority == "regular" {
 		spot = "regular priority: never evicted"
 	}
-	model := fmt.Sprintf("upgrade %s · script %s · health ext %s · zones %s · %s",
-		screen.Or(s.UpgradeMode), yesNo(s.HasCustomScript, s.Label),
-		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
+	model := fmt.Sprintf("upgrade %s%s · script %s · health ext %s · zones %s · %s",
+		screen.Or(s.UpgradeMode), rollingText(s.RollingUpgrade),
+		yesNo(s.HasCustomScript, s.Label), yesNo(s.HasHealthExtension, ""), zones(s.Zones),
+		screen.Or(s.ProvisioningState))
 	lines := []string{theme.Title.Render(s.Name) + "  " + spot, theme.Dim.Render(model)}
 	if s.Priority == "spot" {
 		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)),
@@ -242,6 +243,30 @@ func (m *Model) details() string {
 		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// restoreText tells whether Spot restore brings evicted instances back, when known.
+func restoreText(on *bool) string {
+	switch {
+	case on == nil:
+		return ""
+	case *on:
+		return " · restore on"
+	default:
+		return " · restore off"
+	}
+}
+
+// rollingText gives a rolling upgrade's batch size and unhealthy limit, when set.
+func rollingText(p *azure.RollingUpgradePolicy) string {
+	if p == nil || p.MaxBatchInstancePercent == nil {
+		return ""
+	}
+	text := fmt.Sprintf(" (batches of %d %%", *p.MaxBatchInstancePercent)
+	if p.MaxUnhealthyInstancePercent != nil {
+		text += fmt.Sprintf(", stop over %d %% unhealthy", *p.MaxUnhealthyInstancePercent)
+	}
+	return text + ")"
 }
 
 func yesNo(ok bool, detail string) string {
