@@ -201,7 +201,6 @@ func (s settings) storageOptions() azure.StorageOptions {
 		QueueEndpoint: st.QueueEndpoint, BlobEndpoint: st.BlobEndpoint}
 }
 
-// queueReader returns the reader of the watched queues, nil when none are configured.
 // queueReader reads the configured queues; none configured gives nil. A storage setting
 // that cannot make a reader, such as a bad connection string, gives a reader whose every
 // row carries the error: the queue rows say what to fix, and the fleet is still shown.
