@@ -417,7 +417,8 @@ func TestEvictionBetweenReadingsReachesTimelineAndStore(t *testing.T) {
 	if !strings.Contains(view, "eviction (suspected)") || !strings.Contains(view, "running →") {
 		t.Errorf("timeline lacks the suspected eviction:\n%s", view)
 	}
-	want := "evictions: 1 in the last hour, 1 in 24 h (zone 1: 1) · hourly, last 6 h: 0 0 0 0 0 1"
+	want := "evictions: 1 in the last hour · by hour (last 6 h): 0 0 0 0 0 1 · " +
+		"24 h: 1, by zone 1: 1"
 	if view := m.View(); !strings.Contains(view, want) {
 		t.Errorf("scale set details lack the eviction counts %q:\n%s", want, view)
 	}

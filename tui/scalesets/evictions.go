@@ -32,8 +32,10 @@ func (m *Model) evictionLine(scaleSet string) string {
 	for i, n := range hourly {
 		cells[i] = fmt.Sprint(n)
 	}
-	text := fmt.Sprintf("evictions: %d in the last hour, %d in 24 h (%s) · hourly, last %d h: %s",
-		lastHour, total(byZone), zoneList(byZone), evictionHours, strings.Join(cells, " "))
+	// Most urgent first: a narrow terminal cuts the end of the line.
+	text := fmt.Sprintf("evictions: %d in the last hour · by hour (last %d h): %s · 24 h: %d, "+
+		"by zone %s", lastHour, evictionHours, strings.Join(cells, " "), total(byZone),
+		zoneList(byZone))
 	if lastHour > 0 {
 		return theme.State(theme.Bad, text)
 	}
@@ -48,7 +50,7 @@ func total(counts map[string]int) int {
 	return n
 }
 
-// zoneList reads like "zone 1: 2, zone 3: 1", zones in order, "?" for an unknown zone.
+// zoneList reads like "1: 2 · 3: 1", zones in order, "unknown" for an unknown zone.
 func zoneList(counts map[string]int) string {
 	zones := make([]string, 0, len(counts))
 	for z := range counts {
@@ -57,11 +59,11 @@ func zoneList(counts map[string]int) string {
 	sort.Strings(zones)
 	parts := make([]string, len(zones))
 	for i, z := range zones {
-		label := "zone " + z
+		label := z
 		if z == "?" {
-			label = "zone unknown"
+			label = "unknown"
 		}
 		parts[i] = fmt.Sprintf("%s: %d", label, counts[z])
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, " · ")
 }

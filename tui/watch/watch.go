@@ -5,6 +5,7 @@ package watch
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -170,13 +171,22 @@ func (m *Model) queueLine(q azure.QueueDepth, now time.Time) string {
 	spark := Sparkline(m.history.Sparkline(q.Name, now, points))
 	rate, drain := "—", "—"
 	if r, ok := m.history.Rate(q.Name, now); ok {
-		rate = fmt.Sprintf("%+.1f/min", r)
+		rate = rateText(r)
 	}
 	if d := m.history.TimeToDrain(q.Name, now); d != nil {
 		drain = screen.Since(*d)
 	}
 	return fmt.Sprintf("%-24s %s  %-*s  %10s  %s", name, right(depth, 10), points, spark,
 		rate, drain)
+}
+
+// rateText writes a rate in messages a minute, signed; one that rounds to zero reads
+// "+0.0/min", never "-0.0/min".
+func rateText(perMinute float64) string {
+	if math.Abs(perMinute) < 0.05 {
+		perMinute = 0
+	}
+	return fmt.Sprintf("%+.1f/min", perMinute)
 }
 
 // sparkWidth is how many columns the sparklines get at the screen's width.

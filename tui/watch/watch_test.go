@@ -49,3 +49,12 @@ func TestHelpListsEsc(t *testing.T) {
 		t.Errorf("watch keys %v lack esc, which goes back", help)
 	}
 }
+
+func TestRateText(t *testing.T) {
+	for in, want := range map[float64]string{-0.04: "+0.0/min", 0: "+0.0/min",
+		-0.06: "-0.1/min", 53.94: "+53.9/min"} {
+		if got := rateText(in); got != want {
+			t.Errorf("rateText(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
