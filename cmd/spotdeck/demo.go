@@ -28,6 +28,21 @@ func speedFlag(cmd *cobra.Command, speed *float64, byDefault float64) {
 		"simulated time runs this many times faster (1 is real time)")
 }
 
+// evictionsFlag is the --evictions-per-hour flag of demo and sim.
+func evictionsFlag(cmd *cobra.Command, perHour *float64, byDefault float64) {
+	cmd.Flags().Float64Var(perHour, "evictions-per-hour", byDefault,
+		"how often the platform evicts an instance of each Spot scale set, in simulated time")
+}
+
+// checkEvictions refuses a rate the simulation cannot follow.
+func checkEvictions(perHour float64) error {
+	if !(perHour >= 0 && perHour <= 3600) {
+		return usageError{fmt.Errorf("--evictions-per-hour %g is out of range; give 0 (none) "+
+			"to 3600", perHour)}
+	}
+	return nil
+}
+
 func checkSpeed(speed float64) error {
 	// Written so that NaN, which fails every comparison, is out of range too.
 	if !(speed >= 0.1 && speed <= 10000) {
@@ -68,15 +83,14 @@ func newDemoCmd(g *globals) *cobra.Command {
 			"grows when hosts are evicted. Nothing leaves this machine.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := checkSpeed(speed); err != nil {
+			if err := errors.Join(checkSpeed(speed), checkEvictions(evictions)); err != nil {
 				return err
 			}
 			return runDemo(g, demoSimOptions(speed, evictions))
 		},
 	}
 	speedFlag(cmd, &speed, demoSpeed)
-	cmd.Flags().Float64Var(&evictions, "evictions-per-hour", demoEvictionsPerHour,
-		"how often each Spot scale set loses an instance, in simulated time")
+	evictionsFlag(cmd, &evictions, demoEvictionsPerHour)
 	return cmd
 }
 
@@ -166,6 +180,7 @@ func demoBundleDeps(sampleDir string) bundles.Deps {
 func newSimCmd() *cobra.Command {
 	var (
 		speed      float64
+		evictions  float64
 		listen     string
 		setupFlags *simSetupFlags
 	)
@@ -176,15 +191,13 @@ func newSimCmd() *cobra.Command {
 			"line gives the flags to point spotdeck at it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkSpeed(speed); err != nil {
-				return err
-			}
-			if err := checkLoopback(listen); err != nil {
+			err := errors.Join(checkSpeed(speed), checkEvictions(evictions), checkLoopback(listen))
+			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			s := sim.New(sim.Options{Speed: speed})
+			s := sim.New(sim.Options{Speed: speed, EvictionsPerHour: evictions})
 			if err := setupFlags.apply(s); err != nil {
 				return err
 			}
@@ -202,6 +215,8 @@ func newSimCmd() *cobra.Command {
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0",
 		"loopback address to serve on; port 0 picks a free one")
 	speedFlag(cmd, &speed, 1)
+	// None by default, so what a test or a script sees is what it asked for.
+	evictionsFlag(cmd, &evictions, 0)
 	return cmd
 }
 

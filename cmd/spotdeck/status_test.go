@@ -98,6 +98,8 @@ func TestStatusExitCodes(t *testing.T) {
 			"loopback"},
 		{"bad speed", []string{"demo", "--speed", "0"}, exitUsage, "--speed"},
 		{"speed not a number", []string{"demo", "--speed", "NaN"}, exitUsage, "--speed"},
+		{"negative eviction rate", []string{"sim", "--evictions-per-hour", "-1"}, exitUsage,
+			"--evictions-per-hour"},
 		{"missing config", []string{"status", "--subscription", "s", "--config",
 			filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml: no such file"},
 		{"broken config", []string{"status", "--subscription", "s", "--config", badYAML},
