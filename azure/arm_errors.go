@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -64,6 +65,9 @@ func (e *armError) Unwrap() error {
 func describeFailure(operation, roleScope string, err error) error {
 	var respErr *azcore.ResponseError
 	if !errors.As(err, &respErr) {
+		if unreachable(err) {
+			return fmt.Errorf("%s: %w — %s", operation, err, unreachableHint)
+		}
 		return fmt.Errorf("%s: %w", operation, err)
 	}
 	described := &armError{
@@ -75,6 +79,18 @@ func describeFailure(operation, roleScope string, err error) error {
 	described.hint = hintFor(described.code, described.status, roleScope,
 		retryAfter(respErr.RawResponse))
 	return fmt.Errorf("%s: %w", operation, described)
+}
+
+// unreachableHint is the fix when no answer came back at all.
+const unreachableHint = "no answer from the Resource Manager endpoint; check --arm-endpoint " +
+	"(for the simulator, that `spotdeck sim` runs there) and the network"
+
+// unreachable tells whether err is a failure to reach the endpoint (refused, unknown
+// host, timed out) rather than an answer from it.
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr)
 }
 
 // armErrorBody is the ARM error shape, either wrapped in "error" or bare (the Compute

@@ -3,7 +3,9 @@ package azure
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -82,6 +84,25 @@ func TestDescribeFailureKeepsOtherErrors(t *testing.T) {
 	want := "read scale sets in subscription s: " + cause.Error()
 	if err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
+	}
+}
+
+func TestDescribeFailureOfAnUnreachableEndpointSaysWhatToCheck(t *testing.T) {
+	// A port nothing listens on: the dial is refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, cause := net.Dial("tcp", addr)
+	if cause == nil {
+		t.Skip("the closed port accepted a connection")
+	}
+	err = describeFailure("read scale sets in subscription s", "the subscription", cause)
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "check --arm-endpoint") ||
+		!strings.Contains(err.Error(), addr) {
+		t.Errorf("error = %q, want the cause, its address and the flag to check", err)
 	}
 }
 

@@ -118,9 +118,15 @@ func (d *differ) add(kind string, in azure.Instance, evidence, detail string) {
 }
 
 func (d *differ) compare(prev, in azure.Instance) {
-	if prev.Power == azure.PowerRunning && isStopped(in.Power) {
-		if d.set.Priority == "spot" && !d.acted(d.set.Name, in.ID) {
+	if prev.Power == azure.PowerRunning && d.set.Priority == "spot" &&
+		!d.acted(d.set.Name, in.ID) {
+		switch {
+		case isStopped(in.Power):
 			d.add(KindEviction, in, EvidenceSuspected, "running → "+in.Power)
+		case in.Provisioning == provisioningDeleting && prev.Provisioning != provisioningDeleting:
+			// Under policy Delete an evicted instance is deleted at once; it is seen
+			// being deleted a reading or two before it is gone.
+			d.add(KindEviction, in, EvidenceSuspected, "running instance being deleted")
 		}
 	}
 	if reported(prev.Health) && reported(in.Health) && prev.Health != in.Health {
@@ -142,6 +148,9 @@ func (d *differ) removed(in azure.Instance) {
 	}
 	d.add(KindRemoved, in, "", "instance removed")
 }
+
+// provisioningDeleting is the provisioning state of an instance being deleted.
+const provisioningDeleting = "deleting"
 
 // reported tells whether a health value is a reading: a stopped instance stops reporting,
 // and that is not a change of its health.
@@ -175,6 +184,9 @@ func (e Event) Describe() string {
 	kind := e.Kind
 	if e.Evidence != "" {
 		kind = e.Evidence + " " + e.Kind
+	}
+	if target == "" {
+		return fmt.Sprintf("%s  %s", kind, e.Detail)
 	}
 	return fmt.Sprintf("%s  %s: %s", kind, target, e.Detail)
 }

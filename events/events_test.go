@@ -27,6 +27,7 @@ func fleet(at time.Time, sets ...azure.ScaleSet) azure.Fleet {
 
 func TestDiff(t *testing.T) {
 	run := inst("1", "2", "running", "healthy")
+	deleting := azure.Instance{ID: "1", Zone: "2", Power: "stopping", Provisioning: "deleting"}
 	tests := []struct {
 		name      string
 		prev, cur azure.ScaleSet
@@ -39,6 +40,19 @@ func TestDiff(t *testing.T) {
 		{"deleted running spot instance is a suspected eviction",
 			set("delete", run), set("delete"), nil,
 			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance deleted"}},
+		{"running spot instance being deleted is a suspected eviction", set("delete", run),
+			set("delete", deleting), nil,
+			[]string{"suspected eviction  vmss-a/1 (zone 2): running instance being deleted"}},
+		{"an instance seen being deleted is not evicted again when gone",
+			set("delete", deleting), set("delete"), nil,
+			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
+		{"console's own delete under way is not an eviction", set("delete", run),
+			set("delete", deleting), func(string, string) bool { return true }, nil},
+		{"stopping for a restart is not an eviction", set("delete", run),
+			set("delete", inst("1", "2", "stopping", "")), nil, nil},
+		{"deleting a deallocated instance is not an eviction",
+			set("delete", inst("1", "2", "deallocated", "")), set("delete"), nil,
+			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
 		{"console's own delete is not an eviction",
 			set("delete", run), set("delete"), func(string, string) bool { return true },
 			[]string{"instance-removed  vmss-a/1 (zone 2): instance removed"}},
@@ -107,6 +121,59 @@ func TestJoinUpgradesAndAdds(t *testing.T) {
 	}
 }
 
+func TestAbsorbFoldsASuspectedEvictionIntoTheLoggedOne(t *testing.T) {
+	logged := Event{Time: t0, Kind: KindEviction, ScaleSet: "vmss-a", Instance: "1",
+		Evidence: EvidenceConfirmed, Detail: "recorded in the Activity Log"}
+	known := []Event{logged}
+	seen := Event{Time: t0.Add(90 * time.Second), Kind: KindEviction, ScaleSet: "vmss-a",
+		Instance: "1", Zone: "2", Evidence: EvidenceSuspected, Detail: "running → deallocated"}
+	other := seen
+	other.Instance = "3"
+	health := Event{Time: seen.Time, Kind: KindHealth, ScaleSet: "vmss-a", Instance: "1"}
+
+	got := Absorb(known, []Event{seen, other, health})
+	if len(got) != 3 {
+		t.Fatalf("Absorb = %v, want 3 events", got)
+	}
+	if got[0].Key() != logged.Key() || got[0].Evidence != EvidenceConfirmed ||
+		got[0].Zone != "2" || !strings.HasPrefix(got[0].Detail, "running → deallocated") {
+		t.Errorf("first = %+v, want the logged eviction with the reading's zone and detail",
+			got[0])
+	}
+	if got[1] != other || got[2] != health {
+		t.Errorf("unmatched changes altered: %+v, %+v", got[1], got[2])
+	}
+	merged := mergeByKey(known, got)
+	if n := ZoneCounts(merged, "vmss-a", t0.Add(-time.Hour))["2"]; n != 2 {
+		t.Errorf("zone 2 counts %d evictions, want 2 (instances 1 and 3): %v", n, merged)
+	}
+
+	far := seen
+	far.Time = t0.Add(time.Hour)
+	if got := Absorb(known, []Event{far}); got[0] != far {
+		t.Errorf("an eviction an hour away must stay its own event: %+v", got[0])
+	}
+}
+
+// mergeByKey keeps the last event of each key, as the console and the store do.
+func mergeByKey(lists ...[]Event) []Event {
+	byKey := map[string]Event{}
+	var keys []string
+	for _, list := range lists {
+		for _, e := range list {
+			if _, ok := byKey[e.Key()]; !ok {
+				keys = append(keys, e.Key())
+			}
+			byKey[e.Key()] = e
+		}
+	}
+	out := make([]Event, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, byKey[k])
+	}
+	return out
+}
+
 func TestCounts(t *testing.T) {
 	now := t0
 	evs := []Event{
@@ -162,5 +229,29 @@ func TestStoreKeepsADayAcrossRestarts(t *testing.T) {
 	info, _ := os.Stat(path)
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("events file mode %o, want 600", info.Mode().Perm())
+	}
+}
+
+func TestStoreDropsEventsFromAClockAhead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s, err := Open(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A demo at 20 times real speed stamps its events hours ahead of the real clock.
+	ahead := Event{Time: t0.Add(3 * time.Hour), Kind: KindAdded, ScaleSet: "a", Instance: "67"}
+	skewed := Event{Time: t0.Add(20 * time.Second), Kind: KindAdded, ScaleSet: "a",
+		Instance: "2"}
+	past := Event{Time: t0.Add(-time.Minute), Kind: KindAdded, ScaleSet: "a", Instance: "1"}
+	if err := s.Add(ahead, skewed, past); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := again.Since(t0.Add(-time.Hour))
+	if len(got) != 2 || got[0].Instance != "2" || got[1].Instance != "1" {
+		t.Errorf("after restart = %+v, want instances 2 (a little skew) and 1, not 67", got)
 	}
 }

@@ -42,18 +42,55 @@ func Join(known []Event, activity []azure.ActivityEviction) []Event {
 
 // match finds the known eviction of the same instance closest in time to a, or -1.
 func match(known []Event, a azure.ActivityEviction, used map[int]bool) int {
+	return closest(known, a.ScaleSet, a.InstanceID, a.Time, used, func(Event) bool {
+		return true
+	})
+}
+
+// closest finds the unused known eviction of one instance, accepted by ok, nearest in
+// time to at and within the join window, or -1.
+func closest(known []Event, scaleSet, instance string, at time.Time, used map[int]bool,
+	ok func(Event) bool) int {
 	best, bestGap := -1, joinWindow+1
 	for i, e := range known {
-		if used[i] || e.Kind != KindEviction || !strings.EqualFold(e.ScaleSet, a.ScaleSet) ||
-			e.Instance != a.InstanceID {
+		if used[i] || e.Kind != KindEviction || !strings.EqualFold(e.ScaleSet, scaleSet) ||
+			e.Instance != instance || !ok(e) {
 			continue
 		}
-		gap := e.Time.Sub(a.Time).Abs()
+		gap := e.Time.Sub(at).Abs()
 		if gap <= joinWindow && gap < bestGap {
 			best, bestGap = i, gap
 		}
 	}
 	return best
+}
+
+// Absorb folds the suspected evictions among changes into evictions the Activity Log
+// already recorded. The log is read once a minute and can report an eviction before a
+// reading of the fleet shows it; one eviction must still be one event. Such a change comes
+// back as the recorded event, completed with the zone and detail the reading saw.
+func Absorb(known, changes []Event) []Event {
+	logged := func(e Event) bool { return e.Evidence != EvidenceSuspected }
+	used := make(map[int]bool)
+	out := make([]Event, 0, len(changes))
+	for _, c := range changes {
+		i := -1
+		if c.Kind == KindEviction && c.Evidence == EvidenceSuspected {
+			i = closest(known, c.ScaleSet, c.Instance, c.Time, used, logged)
+		}
+		if i < 0 {
+			out = append(out, c)
+			continue
+		}
+		used[i] = true
+		up := known[i]
+		up.Detail = c.Detail + "; recorded in the Activity Log"
+		if up.Zone == "" {
+			up.Zone = c.Zone
+		}
+		out = append(out, up)
+	}
+	return out
 }
 
 // ZoneCounts counts the evictions of one scale set by zone since a time.

@@ -16,6 +16,11 @@ import (
 // Retention is how long events are kept.
 const Retention = 24 * time.Hour
 
+// aheadLimit is how far past now an event may be stamped and still be loaded: clocks
+// drift a little, but an event further ahead was written by another clock, such as a demo
+// whose simulated time ran faster than real time, and is not part of this history.
+const aheadLimit = time.Minute
+
 // Store keeps the last day of events in memory and as JSON lines in a file, so a console
 // started later shows what happened before it. It is safe for concurrent use.
 type Store struct {
@@ -26,7 +31,7 @@ type Store struct {
 }
 
 // Open loads the events of the last day from path (a missing file is an empty store) and
-// rewrites the file without the older ones.
+// rewrites the file without the older ones and without those stamped after now.
 func Open(path string, now time.Time) (*Store, error) {
 	s := &Store{path: path, byKey: make(map[string]int)}
 	if err := s.load(now); err != nil {
@@ -55,7 +60,8 @@ func (s *Store) load(now time.Time) error {
 	for scan.Scan() {
 		var e Event
 		// A line torn by a crash mid-write is skipped, not fatal: the rest is still good.
-		if json.Unmarshal(scan.Bytes(), &e) != nil || now.Sub(e.Time) > Retention {
+		if json.Unmarshal(scan.Bytes(), &e) != nil || now.Sub(e.Time) > Retention ||
+			e.Time.Sub(now) > aheadLimit {
 			continue
 		}
 		s.put(e)

@@ -308,7 +308,7 @@ func (m Model) takeFleet(msg fleetMsg) (tea.Model, tea.Cmd) {
 	}
 	var changes []events.Event
 	if m.hasFleet {
-		changes = events.Diff(m.fleet, msg.fleet, m.wasActedOn)
+		changes = events.Absorb(m.events, events.Diff(m.fleet, msg.fleet, m.wasActedOn))
 	}
 	m.err = nil
 	m.fleet, m.hasFleet, m.lastGood = msg.fleet, true, m.opts.Wall()

@@ -252,6 +252,21 @@ func TestFirstReadFailureSaysWhatToDo(t *testing.T) {
 	if !strings.Contains(view, "Could not read the fleet") || !strings.Contains(view, "Press r") {
 		t.Errorf("first failure view:\n%s", view)
 	}
+
+	// A long message keeps its end, where the fix is, at 80 columns.
+	r.err = errors.New(`read scale sets in subscription 00000000-0000-0000-0000-000000000001: ` +
+		`Get "http://127.0.0.1:1/subscriptions/00000000-0000-0000-0000-000000000001/providers` +
+		`/Microsoft.Compute/virtualMachineScaleSets?api-version=2025-04-01": dial tcp ` +
+		`127.0.0.1:1: connect: connection refused — check --arm-endpoint and the network`)
+	view = loaded(t, r, 80, 24).View()
+	if !strings.Contains(view, "check --arm-endpoint and the network") {
+		t.Errorf("first failure view cut the message:\n%s", view)
+	}
+	for _, l := range strings.Split(view, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("line %q is %d wide", l, w)
+		}
+	}
 }
 
 func TestFilterNarrowsRows(t *testing.T) {
@@ -304,6 +319,25 @@ func TestViewFitsTerminal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestHeaderKeepsFreshnessAtNarrowWidths(t *testing.T) {
+	r := sampleReader()
+	m := New(Options{Reader: r, Refresh: 10 * time.Second, Scope: "demo (simulated)",
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	r.err = errors.New("connection reset")
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+	for _, keys := range [][]string{nil, {"w"}, {"w", "e"}} {
+		header := strings.Split(press(t, m, keys...).View(), "\n")[0]
+		if w := ansi.StringWidth(header); w > 80 {
+			t.Errorf("after %v the header is %d wide, over 80: %q", keys, w, header)
+		}
+		if !strings.Contains(header, "⚠ stale") || !strings.Contains(header, "ago") {
+			t.Errorf("after %v the header lost the stale mark or the age: %q", keys, header)
+		}
 	}
 }
 
@@ -383,6 +417,11 @@ func TestEvictionBetweenReadingsReachesTimelineAndStore(t *testing.T) {
 	if !strings.Contains(view, "eviction (suspected)") || !strings.Contains(view, "running →") {
 		t.Errorf("timeline lacks the suspected eviction:\n%s", view)
 	}
+	want := "evictions: 1 in the last hour · by hour (last 6 h): 0 0 0 0 0 1 · " +
+		"24 h: 1, by zone 1: 1"
+	if view := m.View(); !strings.Contains(view, want) {
+		t.Errorf("scale set details lack the eviction counts %q:\n%s", want, view)
+	}
 	// A console started later shows it too.
 	again, err := events.Open(store.Path(), testNow)
 	if err != nil {
@@ -412,6 +451,78 @@ func TestActivityLogConfirmsEviction(t *testing.T) {
 	view := press(t, m, "e").View()
 	if !strings.Contains(view, "eviction (simulated)") {
 		t.Errorf("timeline lacks the simulated eviction from the Activity Log:\n%s", view)
+	}
+}
+
+func TestEvictionLoggedBeforeTheReadingIsOneEvent(t *testing.T) {
+	r := sampleReader()
+	act := fakeActivity{evs: []azure.ActivityEviction{{Time: testNow.Add(-time.Minute),
+		ScaleSet: "vmss-func-win", InstanceID: "0"}}}
+	m := loaded(t, r, 100, 24)
+	m = step(t, m, readActivityCmd(act, testNow.Add(-time.Hour), time.Second, m.opts.Now)())
+
+	// The next reading sees the instance the Activity Log already named deleted.
+	r.instances["vmss-func-win"] = r.instances["vmss-func-win"][1:]
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+
+	var evictions []events.Event
+	for _, e := range m.events {
+		if e.Kind == events.KindEviction {
+			evictions = append(evictions, e)
+		}
+	}
+	if len(evictions) != 1 {
+		t.Fatalf("%d eviction events, want 1: %+v", len(evictions), evictions)
+	}
+	if e := evictions[0]; e.Evidence != events.EvidenceConfirmed || e.Zone != "1" {
+		t.Errorf("eviction %+v, want confirmed, in zone 1 as the reading saw", e)
+	}
+}
+
+// countingActivity counts the reads of the Activity Log.
+type countingActivity struct {
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingActivity) Evictions(context.Context, time.Time) ([]azure.ActivityEviction,
+	error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads++
+	return nil, nil
+}
+
+func (c *countingActivity) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads
+}
+
+// TestActivityLogIsReadOnlyOnItsOwnTick checks that the Activity Log, whose read limits
+// are tight, is read once at the start and then only on its once-a-minute tick: neither
+// the fleet's refreshes nor the refresh key read it.
+func TestActivityLogIsReadOnlyOnItsOwnTick(t *testing.T) {
+	act := &countingActivity{}
+	m := New(Options{Reader: sampleReader(), Refresh: 10 * time.Second, Activity: act,
+		Now: func() time.Time { return testNow }})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	for _, msg := range quickMessages(m.Init()) {
+		m = step(t, m, msg)
+	}
+	for range 5 {
+		m = step(t, m, refreshMsg{gen: m.gen})
+		m = press(t, m, "r")
+	}
+	if n := act.count(); n != 1 {
+		t.Fatalf("Activity Log read %d times by the start and ten refreshes, want 1", n)
+	}
+	if activityEvery < time.Minute {
+		t.Errorf("Activity Log tick every %v, want a minute at least", activityEvery)
+	}
+	m = step(t, m, activityTickMsg{})
+	if n := act.count(); n != 2 {
+		t.Errorf("Activity Log read %d times after its tick, want 2", n)
 	}
 }
 
@@ -451,6 +562,9 @@ func TestWatchScreenShowsFleetQueuesAndAlerts(t *testing.T) {
 		if !strings.Contains(view, want) {
 			t.Errorf("watch view lacks %q:\n%s", want, view)
 		}
+	}
+	if strings.Contains(view, ": queue orders") {
+		t.Errorf("the queue alert's line starts with an empty scale-set name:\n%s", view)
 	}
 	// A raised alert is one event, not one per refresh.
 	m = step(t, m, readQueuesCmd(m.opts)())

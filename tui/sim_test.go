@@ -62,3 +62,63 @@ func TestEvictionShowsWithinOneRefresh(t *testing.T) {
 	}
 	t.Fatalf("no eviction on the watch screen after 20 simulated minutes:\n%s", m.View())
 }
+
+// TestEvictionIsOnScreenAtTheFirstReadingThatSeesIt evicts one instance of each policy at a
+// known moment and moves the clock one refresh at a time: the first reading in which the
+// instance is no longer running, or gone, must already show its eviction on the watch
+// screen, so the eviction reaches the operator within one refresh interval.
+func TestEvictionIsOnScreenAtTheFirstReadingThatSeesIt(t *testing.T) {
+	clock := &manualClock{now: testNow}
+	s := sim.New(sim.Options{Seed: 7, Start: testNow, Clock: clock.Now})
+	client, err := azure.NewClient(azure.ClientOptions{SubscriptionID: s.SubscriptionID(),
+		ARMEndpoint: sim.InProcessEndpoint, Transport: s.Transport()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := 10 * time.Second
+	m := New(Options{Reader: client, Refresh: refresh, Now: s.Now, StartOnWatch: true})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	clock.Advance(10 * time.Minute) // every instance of the initial fleet runs by now
+	m = step(t, m, readFleetCmd(m.opts, m.gen)())
+
+	targets := map[string]string{"vmss-func-linux": "0", "vmss-func-win": "1"}
+	for set, id := range targets {
+		if _, err := client.SimulateEviction(t.Context(), "rg-functions", set,
+			[]string{id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 30 && len(targets) > 0; i++ {
+		clock.Advance(refresh)
+		m = step(t, m, readFleetCmd(m.opts, m.gen)())
+		view := m.View()
+		for set, id := range targets {
+			if stillRunning(m.fleet, set, id) {
+				continue
+			}
+			if !strings.Contains(view, "eviction (suspected)  "+set+"/"+id+" ") {
+				t.Errorf("reading %d sees %s/%s stopped or gone, but the watch screen "+
+					"does not show its eviction:\n%s", i+1, set, id, view)
+			}
+			delete(targets, set)
+		}
+	}
+	if len(targets) > 0 {
+		t.Errorf("still running five minutes after the simulated eviction: %v", targets)
+	}
+}
+
+// stillRunning tells whether the reading holds the instance, running.
+func stillRunning(f azure.Fleet, set, id string) bool {
+	for _, s := range f.ScaleSets {
+		if s.Name != set {
+			continue
+		}
+		for _, in := range s.Instances {
+			if in.ID == id {
+				return in.Power == azure.PowerRunning
+			}
+		}
+	}
+	return false
+}

@@ -62,14 +62,35 @@ func clip(body string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// header draws the breadcrumbs on the left and the state of the data on the right. When
+// both do not fit, the middle crumbs and then the scope give way: how fresh the data is,
+// and that it is stale, must always show.
 func (m Model) header() string {
 	crumbs := []string{theme.Title.Render("spotdeck")}
 	for _, s := range m.stack {
 		crumbs = append(crumbs, s.Title())
 	}
-	left := strings.Join(crumbs, " ▸ ")
+	short := crumbs
+	if len(crumbs) > 2 {
+		short = []string{crumbs[0], "…", crumbs[len(crumbs)-1]}
+	}
+	var line string
+	for _, try := range []struct {
+		crumbs []string
+		scope  bool
+	}{{crumbs, true}, {short, true}, {short, false}} {
+		var fits bool
+		if line, fits = m.headerLine(strings.Join(try.crumbs, " ▸ "), try.scope); fits {
+			break
+		}
+	}
+	return line
+}
+
+// headerLine lays out one header and tells whether it fits the width.
+func (m Model) headerLine(left string, withScope bool) (string, bool) {
 	right := m.freshness()
-	if m.opts.Scope != "" {
+	if withScope && m.opts.Scope != "" {
 		right = m.opts.Scope + " · " + right
 	}
 	if badge := m.armBadge(); badge != "" {
@@ -81,9 +102,9 @@ func (m Model) header() string {
 	}
 	space := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if space < 1 {
-		return left + " " + right
+		return left + " " + right, false
 	}
-	return left + strings.Repeat(" ", space) + right
+	return left + strings.Repeat(" ", space) + right, true
 }
 
 // freshness says how old the data on screen is, and that it is stale after a failure.
@@ -136,7 +157,10 @@ func (m Model) statusLine() string {
 
 func (m Model) firstLoadView() string {
 	if m.err != nil {
-		return theme.ErrorLine.Render("Could not read the fleet:\n\n  "+m.err.Error()) +
+		// Wrapped, not cut: the fix is at the end of the message.
+		text := ansi.Wrap(m.err.Error(), max(m.width-4, 20), "")
+		text = "  " + strings.ReplaceAll(text, "\n", "\n  ")
+		return theme.ErrorLine.Render("Could not read the fleet:\n\n"+text) +
 			"\n\n" + theme.Dim.Render("Press r to try again, q to quit.")
 	}
 	return theme.Dim.Render("Reading scale sets and instances…")

@@ -2,8 +2,12 @@
 package storagetest
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 )
 
 // EnvVar names the variable that scripts/test.sh sets to the running Azurite's full
@@ -24,4 +28,26 @@ func ConnectionString(t testing.TB) string {
 	}
 	t.Skipf("%s is not set: start Azurite: run scripts/test.sh", EnvVar)
 	return ""
+}
+
+// CreateQueue creates a queue on the emulator holding count messages, and deletes it when
+// the test ends. Every test of the project shares one emulator: give names unique to the
+// run.
+func CreateQueue(t testing.TB, conn, name string, count int) {
+	t.Helper()
+	ctx := context.Background()
+	service, err := azqueue.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		t.Fatalf("emulator client: %v", err)
+	}
+	if _, err := service.CreateQueue(ctx, name, nil); err != nil {
+		t.Fatalf("create queue %s: %v", name, err)
+	}
+	t.Cleanup(func() { _, _ = service.DeleteQueue(context.Background(), name, nil) })
+	queue := service.NewQueueClient(name)
+	for i := range count {
+		if _, err := queue.EnqueueMessage(ctx, fmt.Sprint(i), nil); err != nil {
+			t.Fatalf("enqueue to %s: %v", name, err)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -18,28 +20,56 @@ import (
 	"spotdeck/azure"
 	"spotdeck/azure/sim"
 	"spotdeck/config"
+	"spotdeck/events"
 	"spotdeck/tui"
 	"spotdeck/tui/bundles"
 	"spotdeck/tui/rollouts"
 )
 
 // speedFlag is the --speed flag of demo and sim: simulated time runs this many times faster.
-func speedFlag(cmd *cobra.Command, speed *float64) {
-	cmd.Flags().Float64Var(speed, "speed", 1,
-		"simulated time runs this many times faster (e.g. 10)")
+func speedFlag(cmd *cobra.Command, speed *float64, byDefault float64) {
+	cmd.Flags().Float64Var(speed, "speed", byDefault,
+		"simulated time runs this many times faster (1 is real time)")
+}
+
+// evictionsFlag is the --evictions-per-hour flag of demo and sim.
+func evictionsFlag(cmd *cobra.Command, perHour *float64, byDefault float64) {
+	cmd.Flags().Float64Var(perHour, "evictions-per-hour", byDefault,
+		"how often the platform evicts an instance of each Spot scale set, in simulated time")
+}
+
+// checkEvictions refuses a rate the simulation cannot follow.
+func checkEvictions(perHour float64) error {
+	if !(perHour >= 0 && perHour <= 3600) {
+		return usageError{fmt.Errorf("--evictions-per-hour %g is out of range; give 0 (none) "+
+			"to 3600", perHour)}
+	}
+	return nil
 }
 
 func checkSpeed(speed float64) error {
-	if speed <= 0 || speed > 10000 {
+	// Written so that NaN, which fails every comparison, is out of range too.
+	if !(speed >= 0.1 && speed <= 10000) {
 		return usageError{fmt.Errorf("--speed %g is out of range; give a number from 0.1 to "+
 			"10000", speed)}
 	}
 	return nil
 }
 
-// demoEvictionsPerHour makes evictions frequent enough that a person watching the demo
-// for two minutes sees one, and the queue grow after it.
-const demoEvictionsPerHour = 30
+// The demo's story, tuned so that a person watching for two minutes at the default speed
+// (forty simulated minutes) sees evictions, the queue grow while hosts are missing and
+// drain once the refills are healthy. Faster evictions, or hosts that drain less, leave
+// the queue growing for good once the Deallocate scale set has lost its instances.
+const (
+	// demoSpeed is the demo's default --speed: real boot times and refill delays are
+	// minutes, too slow to watch.
+	demoSpeed = 20
+	// demoEvictionsPerHour is the platform's eviction rate for each Spot scale set.
+	demoEvictionsPerHour = 12
+	// demoDrainPerInstance is how many messages a healthy host takes off the queue per
+	// minute; the queue gets 170 a minute, so it takes five healthy hosts to keep up.
+	demoDrainPerInstance = 40
+)
 
 // demoMaxDepth is the demo queue's alert threshold.
 const demoMaxDepth = 400
@@ -57,16 +87,21 @@ func newDemoCmd(g *globals) *cobra.Command {
 			"grows when hosts are evicted. Nothing leaves this machine.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := checkSpeed(speed); err != nil {
+			if err := errors.Join(checkSpeed(speed), checkEvictions(evictions)); err != nil {
 				return err
 			}
-			return runDemo(g, sim.Options{Speed: speed, EvictionsPerHour: evictions})
+			return runDemo(g, demoSimOptions(speed, evictions))
 		},
 	}
-	speedFlag(cmd, &speed)
-	cmd.Flags().Float64Var(&evictions, "evictions-per-hour", demoEvictionsPerHour,
-		"how often each Spot scale set loses an instance, in simulated time")
+	speedFlag(cmd, &speed, demoSpeed)
+	evictionsFlag(cmd, &evictions, demoEvictionsPerHour)
 	return cmd
+}
+
+// demoSimOptions are the options of the demo's simulated subscription.
+func demoSimOptions(speed, evictionsPerHour float64) sim.Options {
+	return sim.Options{Speed: speed, EvictionsPerHour: evictionsPerHour,
+		QueueDrainPerInstance: demoDrainPerInstance}
 }
 
 func runDemo(g *globals, simOpts sim.Options) error {
@@ -81,7 +116,7 @@ func runDemo(g *globals, simOpts sim.Options) error {
 		return err
 	}
 	defer closeLog()
-	store, err := openEvents("demo-events.jsonl")
+	store, err := openDemoEvents()
 	if err != nil {
 		return err
 	}
@@ -120,6 +155,20 @@ func runDemo(g *globals, simOpts sim.Options) error {
 // demoStorageHelp tells how to give the demo storage for bundles and rollouts.
 const demoStorageHelp = "start the storage emulator (scripts/demo-storage.sh) and run the " +
 	"demo with SPOTDECK_STORAGE_CONNECTION_STRING=UseDevelopmentStorage=true"
+
+// openDemoEvents opens the demo's events file, emptied first: each demo simulates a new
+// fleet from now on, so what an earlier demo recorded is not this fleet's history.
+func openDemoEvents() (*events.Store, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "demo-events.jsonl")
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("start the demo's events afresh: %w", err)
+	}
+	return events.Open(path, time.Now())
+}
 
 // demoBundleDeps prefills the bundle form with a sample; uploads go to the storage in
 // SPOTDECK_STORAGE_CONNECTION_STRING (Azurite, for instance) when it is set.
@@ -184,6 +233,7 @@ func openDemoAudit() (*audit.Log, error) {
 func newSimCmd() *cobra.Command {
 	var (
 		speed      float64
+		evictions  float64
 		listen     string
 		setupFlags *simSetupFlags
 		fleet      simFleetFlags
@@ -195,10 +245,8 @@ func newSimCmd() *cobra.Command {
 			"line gives the flags to point spotdeck at it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkSpeed(speed); err != nil {
-				return err
-			}
-			if err := checkLoopback(listen); err != nil {
+			err := errors.Join(checkSpeed(speed), checkEvictions(evictions), checkLoopback(listen))
+			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -207,6 +255,7 @@ func newSimCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			opts.EvictionsPerHour = evictions
 			s := sim.New(opts)
 			if err := setupFlags.apply(s); err != nil {
 				return err
@@ -225,7 +274,9 @@ func newSimCmd() *cobra.Command {
 	fleet.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0",
 		"loopback address to serve on; port 0 picks a free one")
-	speedFlag(cmd, &speed)
+	speedFlag(cmd, &speed, 1)
+	// None by default, so what a test or a script sees is what it asked for.
+	evictionsFlag(cmd, &evictions, 0)
 	return cmd
 }
 
@@ -245,23 +296,16 @@ func checkLoopback(listen string) error {
 // simFleetFlags shape the simulated fleet that sim serves.
 type simFleetFlags struct {
 	instances []string
-	evictions float64
 }
 
 func (f *simFleetFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.instances, "instances", nil,
 		"size of a scale set, e.g. vmss-func-win=10 (repeatable)")
-	cmd.Flags().Float64Var(&f.evictions, "evictions-per-hour", 0,
-		"how often each Spot scale set loses an instance, in simulated time")
 }
 
 // options turns the flags into the simulator's options, refusing unknown scale sets.
 func (f *simFleetFlags) options(speed float64) (sim.Options, error) {
-	opts := sim.Options{Speed: speed, EvictionsPerHour: f.evictions}
-	if f.evictions < 0 {
-		return opts, usageError{fmt.Errorf("--evictions-per-hour %g: give 0 or more",
-			f.evictions)}
-	}
+	opts := sim.Options{Speed: speed}
 	for _, spec := range f.instances {
 		name, count, ok := strings.Cut(spec, "=")
 		n, err := strconv.Atoi(count)

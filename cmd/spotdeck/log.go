@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"spotdeck/config"
@@ -28,6 +29,18 @@ func openLog() (func(), error) {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(f, nil)))
 	return func() { _ = f.Close() }, nil
+}
+
+// eventsFile names the events file of a subscription: each subscription keeps its own
+// history, so a console on one (or on the simulator's) never shows another's evictions.
+func eventsFile(subscription string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r == '-' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(subscription))
+	return "events-" + safe + ".jsonl"
 }
 
 // openEvents opens the events file of the given name in the state folder. The demo keeps

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -88,6 +90,24 @@ func (g *globals) load() (settings, error) {
 	return settings{cfg: cfg, configPath: path, configFound: found}, nil
 }
 
+// checkConfigGiven refuses a --config that names no file: the queues, alerts and scale
+// sets it was meant to bring would silently be missing.
+func (g *globals) checkConfigGiven(s settings) error {
+	if g.configPath == "" || s.configFound {
+		return nil
+	}
+	return usageError{fmt.Errorf("--config %s: no such file; give the path of an existing "+
+		"config file, or leave --config out to use %s", g.configPath, defaultConfigPath())}
+}
+
+// defaultConfigPath names the default config file for messages.
+func defaultConfigPath() string {
+	if p, err := config.DefaultPath(); err == nil {
+		return p
+	}
+	return "$XDG_CONFIG_HOME/spotdeck/config.yaml"
+}
+
 func override(dst *string, flag string) {
 	if flag != "" {
 		*dst = flag
@@ -128,20 +148,20 @@ func runConsole(g *globals, startOnWatch bool) error {
 	if !s.configFound && s.cfg.Subscription == "" && interactive() {
 		return firstStart(g, startOnWatch)
 	}
+	if err := g.checkConfigGiven(s); err != nil {
+		return err
+	}
 	client, err := s.client()
 	if err != nil {
 		return err
 	}
-	queues, err := s.queueReader()
-	if err != nil {
-		return err
-	}
+	queues := s.queueReader()
 	closeLog, err := openLog()
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	store, err := openEvents("events.jsonl")
+	store, err := openEvents(eventsFile(s.cfg.Subscription))
 	if err != nil {
 		return err
 	}
@@ -205,16 +225,27 @@ func (s settings) rolloutStore(container string) (*azure.RolloutStore, error) {
 	return azure.OpenRolloutStore(opts, container, filepath.Join(dir, "rollouts"))
 }
 
-// queueReader returns the reader of the watched queues, nil when none are configured.
-func (s settings) queueReader() (*azure.QueueReader, error) {
+// queueReader reads the configured queues; none configured gives nil. A storage setting
+// that cannot make a reader, such as a bad connection string, gives a reader whose every
+// row carries the error: the queue rows say what to fix, and the fleet is still shown.
+func (s settings) queueReader() azure.QueueDepthReader {
 	if len(s.cfg.Queues) == 0 {
-		return nil, nil
+		return nil
 	}
 	r, err := azure.NewQueueReader(s.storageOptions())
 	if err != nil {
-		return nil, fmt.Errorf("storage in config %s: %w", s.configPath, err)
+		// The cause first: a queue row has room for the start of the message only.
+		return unreadableQueues{err: fmt.Errorf("%w (storage in config %s)", err, s.configPath)}
 	}
-	return r, nil
+	return r
+}
+
+// unreadableQueues reports the same error on every queue row.
+type unreadableQueues struct{ err error }
+
+// Depths returns every watched queue, and its poison twin, with the error.
+func (u unreadableQueues) Depths(_ context.Context, queues []string) []azure.QueueDepth {
+	return azure.UnreadableDepths(queues, u.err, time.Now())
 }
 
 func (s settings) thresholds() azure.QueueThresholds {

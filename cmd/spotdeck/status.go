@@ -35,6 +35,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := g.checkConfigGiven(s); err != nil {
+				return err
+			}
 			client, err := s.client()
 			if err != nil {
 				return err
@@ -46,10 +49,8 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			snap := snapshot{fleet: fleet}
-			if snap.queues, err = s.readQueues(ctx); err != nil {
-				return err
-			}
-			if store, err := openEvents("events.jsonl"); err == nil {
+			snap.queues = s.readQueues(ctx)
+			if store, err := openEvents(eventsFile(s.cfg.Subscription)); err == nil {
 				snap.events = store.Since(time.Now().Add(-events.Retention))
 			}
 			snap.rollouts = s.runningRollouts(ctx, container, cmd.ErrOrStderr())
@@ -89,13 +90,14 @@ func (s settings) runningRollouts(ctx context.Context, container string,
 	return running
 }
 
-// readQueues reads the configured queues once; none configured gives none.
-func (s settings) readQueues(ctx context.Context) ([]azure.QueueDepth, error) {
-	r, err := s.queueReader()
-	if err != nil || r == nil {
-		return nil, err
+// readQueues reads the configured queues once; none configured gives none. A queue that
+// cannot be read is a row with its error, not a failed status.
+func (s settings) readQueues(ctx context.Context) []azure.QueueDepth {
+	r := s.queueReader()
+	if r == nil {
+		return nil
 	}
-	return r.Depths(ctx, s.cfg.Queues), nil
+	return r.Depths(ctx, s.cfg.Queues)
 }
 
 // The JSON shape of `status -o json`. Its names are the scriptable face of the console:
@@ -211,7 +213,7 @@ func writeStatusTable(w io.Writer, snap snapshot) error {
 	fmt.Fprintln(tw, "SCALE SET\tINSTANCE\tZONE\tPOWER\tHEALTH\tPROVISIONING\tMODEL\tSCRIPT")
 	for _, s := range fleet.ScaleSets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, "-", zonesText(s.Zones),
-			"capacity "+intText(s.Capacity), or(s.Priority)+"/"+or(s.EvictionPolicy),
+			"capacity "+intText(s.Capacity), priorityText(s),
 			or(s.ProvisioningState), or(s.UpgradeMode), or(s.Label))
 		if s.InstancesErr != nil {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t\n", s.Name, "error: "+s.InstancesErr.Error())
@@ -226,6 +228,14 @@ func writeStatusTable(w io.Writer, snap snapshot) error {
 		return err
 	}
 	return writeQueuesTable(w, snap.queues)
+}
+
+// priorityText reads like "spot/delete"; a Regular scale set has no eviction policy.
+func priorityText(s azure.ScaleSet) string {
+	if s.Priority == "regular" && s.EvictionPolicy == "" {
+		return "regular"
+	}
+	return or(s.Priority) + "/" + or(s.EvictionPolicy)
 }
 
 func writeQueuesTable(w io.Writer, queues []azure.QueueDepth) error {

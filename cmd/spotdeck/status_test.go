@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,9 +65,21 @@ func TestStatusTableFromSimProcess(t *testing.T) {
 	if !strings.Contains(stdout, "SCALE SET") || !strings.Contains(stdout, "vmss-func-win") {
 		t.Errorf("status table:\n%s", stdout)
 	}
+	if !strings.Contains(stdout, "spot/delete") || strings.Contains(stdout, "regular/unknown") {
+		t.Errorf("status table must read spot/delete, and a Regular scale set just regular:\n%s",
+			stdout)
+	}
 }
 
 func TestStatusExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	badYAML, shortRefresh := filepath.Join(dir, "bad.yaml"), filepath.Join(dir, "fast.yaml")
+	for path, text := range map[string]string{badYAML: "subscription: [oops\n",
+		shortRefresh: "refresh: 1s\n"} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -83,6 +97,15 @@ func TestStatusExitCodes(t *testing.T) {
 		{"sim off loopback", []string{"sim", "--listen", "0.0.0.0:8443"}, exitUsage,
 			"loopback"},
 		{"bad speed", []string{"demo", "--speed", "0"}, exitUsage, "--speed"},
+		{"speed not a number", []string{"demo", "--speed", "NaN"}, exitUsage, "--speed"},
+		{"negative eviction rate", []string{"sim", "--evictions-per-hour", "-1"}, exitUsage,
+			"--evictions-per-hour"},
+		{"missing config", []string{"status", "--subscription", "s", "--config",
+			filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml: no such file"},
+		{"broken config", []string{"status", "--subscription", "s", "--config", badYAML},
+			exitError, "bad.yaml: yaml: line 1"},
+		{"refresh too short", []string{"status", "--subscription", "s", "--config",
+			shortRefresh}, exitError, "below the 2s minimum"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -137,6 +137,17 @@ func TestConsoleInTmuxAgainstSimProcess(t *testing.T) {
 	tm.waitFor("spotdeck ▸ scale sets")
 	tm.send("r")
 	tm.waitFor("updated")
+
+	tm.send("w")
+	screen = tm.waitFor("▸ watch", "EVICTED1H", "LATEST EVENTS")
+	checkFits(t, screen, 80, 24)
+	tm.send("e")
+	tm.waitFor("▸ events", "in the last 24 h")
+	tm.run("resize-window", "-t", "main", "-x", "120", "-y", "30")
+	screen = tm.waitFor("spotdeck ▸ scale sets ▸ watch ▸ events", "updated")
+	checkFits(t, screen, 120, 30)
+	tm.send("Escape")
+	tm.waitFor("EVICTED1H")
 	tm.send("q")
 	tm.waitGone()
 }

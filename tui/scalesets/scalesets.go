@@ -5,12 +5,14 @@ package scalesets
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"spotdeck/azure"
+	"spotdeck/events"
 	"spotdeck/tui/keys"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/table"
@@ -18,7 +20,7 @@ import (
 )
 
 // detailLines is the height of the pane under the table that describes the selected row.
-const detailLines = 4
+const detailLines = 5
 
 var columns = []table.Column{
 	{Title: "NAME", Width: 16, Grow: true},
@@ -48,6 +50,8 @@ type Model struct {
 	problem string // why the typed number was refused
 	spot    []azure.SpotInfo
 	pending map[screen.PendingKey]string // changes running on a whole scale set
+	events  []events.Event               // newest first
+	readAt  time.Time                    // when the fleet shown was read, on the fleet's clock
 }
 
 // SetPending takes the changes running, so a scale set being scaled or repriced says so
@@ -90,7 +94,7 @@ func (m *Model) SetSize(width, height int) {
 // SetFleet takes the latest reading, keeping the selection on the same scale set.
 func (m *Model) SetFleet(fleet azure.Fleet) {
 	selected := m.Selected()
-	m.all = fleet.ScaleSets
+	m.all, m.readAt = fleet.ScaleSets, fleet.ReadAt
 	m.applyFilter()
 	if selected != nil {
 		m.selectByID(selected.ID)
@@ -241,22 +245,48 @@ func (m *Model) details() string {
 	if s == nil {
 		return theme.Dim.Render("No scale set matches the filter.")
 	}
-	spot := fmt.Sprintf("%s · evict %s · %s", screen.Or(s.Priority),
-		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice))
+	spot := fmt.Sprintf("%s · evict %s · %s%s", screen.Or(s.Priority),
+		screen.Or(s.EvictionPolicy), screen.MaxPrice(s.MaxPrice), restoreText(s.SpotRestore))
 	if s.Priority == "regular" {
 		spot = "regular priority: never evicted"
 	}
-	model := fmt.Sprintf("upgrade %s · script %s · health ext %s · zones %s · %s",
-		screen.Or(s.UpgradeMode), yesNo(s.HasCustomScript, s.Label),
-		yesNo(s.HasHealthExtension, ""), zones(s.Zones), screen.Or(s.ProvisioningState))
+	model := fmt.Sprintf("upgrade %s%s · script %s · health ext %s · zones %s · %s",
+		screen.Or(s.UpgradeMode), rollingText(s.RollingUpgrade),
+		yesNo(s.HasCustomScript, s.Label), yesNo(s.HasHealthExtension, ""), zones(s.Zones),
+		screen.Or(s.ProvisioningState))
 	lines := []string{theme.Title.Render(s.Name) + "  " + spot, theme.Dim.Render(model)}
 	if s.Priority == "spot" {
-		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)))
+		lines = append(lines, theme.Dim.Render(spotLine(*s, m.spot)),
+			m.evictionLine(s.Name))
 	}
 	if s.InstancesErr != nil {
 		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// restoreText tells whether Spot restore brings evicted instances back, when known.
+func restoreText(on *bool) string {
+	switch {
+	case on == nil:
+		return ""
+	case *on:
+		return " · restore on"
+	default:
+		return " · restore off"
+	}
+}
+
+// rollingText gives a rolling upgrade's batch size and unhealthy limit, when set.
+func rollingText(p *azure.RollingUpgradePolicy) string {
+	if p == nil || p.MaxBatchInstancePercent == nil {
+		return ""
+	}
+	text := fmt.Sprintf(" (batches of %d %%", *p.MaxBatchInstancePercent)
+	if p.MaxUnhealthyInstancePercent != nil {
+		text += fmt.Sprintf(", stop over %d %% unhealthy", *p.MaxUnhealthyInstancePercent)
+	}
+	return text + ")"
 }
 
 func yesNo(ok bool, detail string) string {

@@ -5,6 +5,7 @@ package watch
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -14,13 +15,20 @@ import (
 
 	"spotdeck/azure"
 	"spotdeck/events"
+	"spotdeck/tui/keys"
 	"spotdeck/tui/screen"
 	"spotdeck/tui/theme"
 	"spotdeck/tui/timeline"
 )
 
-// sparkPoints is how many columns the last hour of a queue is drawn in.
-const sparkPoints = 30
+// sparkPoints is how many columns the last hour of a queue is drawn in when there is room;
+// a narrow terminal gets fewer, down to minSparkPoints, so the rate and the time to drain
+// still show. queueFixed is the width of a queue line's other columns.
+const (
+	sparkPoints    = 30
+	minSparkPoints = 8
+	queueFixed     = 24 + 1 + 10 + 2 + 2 + 10 + 2 + 8
+)
 
 // Model is the watch screen.
 type Model struct {
@@ -42,8 +50,8 @@ func New(now func() time.Time) *Model {
 // Title names the screen.
 func (m *Model) Title() string { return "watch" }
 
-// Keys lists the screen's keys.
-func (m *Model) Keys() []key.Binding { return nil }
+// Keys lists the screen's keys: only esc is its own, the rest are the console's.
+func (m *Model) Keys() []key.Binding { return []key.Binding{keys.Back} }
 
 // Capturing is false: the watch screen takes no text.
 func (m *Model) Capturing() bool { return false }
@@ -139,7 +147,7 @@ func (m *Model) queueLines() []string {
 			"config file (spotdeck setup writes it).")}
 	}
 	lines := []string{theme.Header.Render(fmt.Sprintf("%-24s %10s  %-*s  %10s  %s",
-		"QUEUE", "DEPTH", sparkPoints, "LAST HOUR", "RATE", "DRAIN"))}
+		"QUEUE", "DEPTH", m.sparkWidth(), "LAST HOUR", "RATE", "DRAIN"))}
 	now := m.now()
 	for _, q := range m.queues {
 		lines = append(lines, m.queueLine(q, now))
@@ -159,16 +167,31 @@ func (m *Model) queueLine(q azure.QueueDepth, now time.Time) string {
 	if len(m.history.Alerts(q.Name, now, m.limits)) > 0 {
 		depth = theme.State(theme.Bad, depth)
 	}
-	spark := Sparkline(m.history.Sparkline(q.Name, now, sparkPoints))
+	points := m.sparkWidth()
+	spark := Sparkline(m.history.Sparkline(q.Name, now, points))
 	rate, drain := "—", "—"
 	if r, ok := m.history.Rate(q.Name, now); ok {
-		rate = fmt.Sprintf("%+.1f/min", r)
+		rate = rateText(r)
 	}
 	if d := m.history.TimeToDrain(q.Name, now); d != nil {
 		drain = screen.Since(*d)
 	}
-	return fmt.Sprintf("%-24s %s  %-*s  %10s  %s", name, right(depth, 10), sparkPoints, spark,
+	return fmt.Sprintf("%-24s %s  %-*s  %10s  %s", name, right(depth, 10), points, spark,
 		rate, drain)
+}
+
+// rateText writes a rate in messages a minute, signed; one that rounds to zero reads
+// "+0.0/min", never "-0.0/min".
+func rateText(perMinute float64) string {
+	if math.Abs(perMinute) < 0.05 {
+		perMinute = 0
+	}
+	return fmt.Sprintf("%+.1f/min", perMinute)
+}
+
+// sparkWidth is how many columns the sparklines get at the screen's width.
+func (m *Model) sparkWidth() int {
+	return max(min(m.width-queueFixed, sparkPoints), minSparkPoints)
 }
 
 func (m *Model) eventLines(room int) []string {
@@ -192,6 +215,10 @@ func describeTarget(e events.Event) string {
 	}
 	if e.Zone != "" {
 		target += " zone " + e.Zone
+	}
+	if target == "" {
+		// A queue alert names no scale set: its detail says which queue.
+		return e.Detail
 	}
 	return target + ": " + e.Detail
 }
