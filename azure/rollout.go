@@ -46,6 +46,8 @@ var (
 	ErrRolloutState = errors.New("azure: rollout cannot do that now")
 	// ErrRolloutLocked marks a scale set whose rollout lock another operator holds.
 	ErrRolloutLocked = errors.New("azure: another rollout holds the lock")
+	// ErrRolloutAsked marks an operation handed to the process that drives the rollout.
+	ErrRolloutAsked = errors.New("azure: rollout operation asked of its driver")
 	// ErrNoRollout marks a scale set without a rollout record.
 	ErrNoRollout = errors.New("azure: no rollout recorded")
 )

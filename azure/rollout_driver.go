@@ -39,6 +39,7 @@ type RolloutDriver struct {
 	store     *RolloutStore
 	container string
 	access    string
+	validity  time.Duration
 	who       string
 
 	mu    sync.Mutex
@@ -50,6 +51,8 @@ type RolloutDriverOptions struct {
 	// Container holds the bundles and the records; Access is how instances read bundles.
 	Container string
 	Access    string
+	// SASValidity is how long SAS links last; zero means the default of the signing key.
+	SASValidity time.Duration
 	// Who names the operator in records, locks and logs.
 	Who string
 }
@@ -58,7 +61,8 @@ type RolloutDriverOptions struct {
 func NewRolloutDriver(target RolloutTarget, store *RolloutStore,
 	opts RolloutDriverOptions) *RolloutDriver {
 	return &RolloutDriver{engine: &RolloutEngine{Target: target, Saver: store}, store: store,
-		container: opts.Container, access: opts.Access, who: opts.Who,
+		container: opts.Container, access: opts.Access, validity: opts.SASValidity,
+		who:   opts.Who,
 		locks: map[string]*RolloutLock{}}
 }
 
@@ -70,7 +74,8 @@ func (d *RolloutDriver) Plan(ctx context.Context, resourceGroup, scaleSet, label
 	limits RolloutLimits) (RolloutPlan, error) {
 	r, diff, findings, err := d.engine.Plan(ctx, d.store, PlanInput{
 		ResourceGroup: resourceGroup, ScaleSet: scaleSet, Label: label,
-		Container: d.container, Access: d.access, Limits: limits, Who: d.who})
+		Container: d.container, Access: d.access, SASValidity: d.validity, Limits: limits,
+		Who: d.who})
 	return RolloutPlan{Rollout: r, Diff: diff, Findings: findings}, err
 }
 
@@ -154,42 +159,77 @@ func (d *RolloutDriver) Step(ctx context.Context, r Rollout) (Rollout, error) {
 		d.letGo(ctx, r, false)
 		return r, err
 	}
-	next, err := d.engine.Step(ctx, r)
+	next, answered, err := d.answerAsked(ctx, r)
+	if !answered && err == nil {
+		next, err = d.engine.Step(ctx, r)
+	}
 	if err != nil {
 		return next, fmt.Errorf("%w (the record is saved: resume carries on)", err)
 	}
 	if next.Stopped() {
-		d.letGo(context.WithoutCancel(ctx), next, next.Finished())
+		// Stopped rollouts wait for an operator, who may be anywhere: free the lock.
+		d.letGo(context.WithoutCancel(ctx), next, true)
 	}
 	return next, nil
 }
 
-// Operate pauses, resumes, aborts or rolls back a rollout and saves the record. Resume and
-// rollback take the lock, since the rollout goes on stepping after them.
+// Operate pauses, resumes, aborts or rolls back a rollout and saves the record. The record
+// has one writer at a time, the holder of the lock: when another process drives the
+// rollout, pause, abort and rollback are asked of it (ErrRolloutAsked), and it carries
+// them out at its next step; resume is refused.
 func (d *RolloutDriver) Operate(ctx context.Context, r Rollout, verb string) (Rollout,
 	error) {
+	op, err := d.operation(verb)
+	if err != nil {
+		return r, err
+	}
+	if err := d.hold(ctx, r); err != nil {
+		if verb == "resume" || !errors.Is(err, ErrRolloutLocked) {
+			return r, err
+		}
+		if err := d.store.ask(ctx, r, verb, d.who); err != nil {
+			return r, err
+		}
+		return r, fmt.Errorf("%w: asked the process that drives the rollout of %s to %s; "+
+			"it does so at its next step", ErrRolloutAsked, r.ScaleSet, verb)
+	}
+	next, err := op(ctx, r, d.who)
+	if err != nil {
+		return next, err
+	}
+	if next.Stopped() {
+		d.letGo(context.WithoutCancel(ctx), next, true)
+	}
+	return next, nil
+}
+
+// operation returns the engine's operation of a verb.
+func (d *RolloutDriver) operation(verb string) (func(context.Context, Rollout, string) (
+	Rollout, error), error) {
 	ops := map[string]func(context.Context, Rollout, string) (Rollout, error){
 		"pause": d.engine.Pause, "resume": d.engine.Resume, "abort": d.engine.Abort,
 		"rollback": d.engine.Rollback,
 	}
 	op, ok := ops[verb]
 	if !ok {
-		return r, fmt.Errorf("%w: %q is not a rollout operation; use pause, resume, abort "+
-			"or rollback", ErrRolloutState, verb)
+		return nil, fmt.Errorf("%w: %q is not a rollout operation; use pause, resume, "+
+			"abort or rollback", ErrRolloutState, verb)
 	}
-	if verb == "resume" || verb == "rollback" {
-		if err := d.hold(ctx, r); err != nil {
-			return r, err
-		}
+	return op, nil
+}
+
+// answerAsked carries out what another process asked of the rollout, if anything.
+func (d *RolloutDriver) answerAsked(ctx context.Context, r Rollout) (Rollout, bool, error) {
+	asked, err := d.store.takeAsked(ctx, r)
+	if err != nil || asked == nil {
+		return r, false, err
 	}
-	next, err := op(ctx, r, d.who)
+	op, err := d.operation(asked.Verb)
 	if err != nil {
-		return next, err
+		return r, false, err
 	}
-	if next.Finished() {
-		d.letGo(context.WithoutCancel(ctx), next, true)
-	}
-	return next, nil
+	next, err := op(ctx, r, asked.Who)
+	return next, true, err
 }
 
 // letGo forgets the rollout's lock: released when the rollout is finished, otherwise left

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -16,17 +17,22 @@ import (
 )
 
 // lockSeconds is the lease's lifetime. A rollout renews it well before; a crashed one
-// frees it within a minute, and its own resume takes it back at once with the same ID.
-const lockSeconds = 60
+// frees it within lockSeconds, after which any process may resume the rollout.
+const lockSeconds = 30
 
 // lockRenewEvery is how often a held lock is renewed.
-const lockRenewEvery = 20 * time.Second
+const lockRenewEvery = 10 * time.Second
 
-// Metadata of the lock blob, naming who holds it.
+// Metadata of the lock blob, naming who holds it and which process drives the rollout.
 const (
-	metaHolder = "holder"
-	metaSince  = "since"
+	metaHolder  = "holder"
+	metaSince   = "since"
+	metaProcess = "process"
 )
+
+// thisProcess tells this process's locks from another's: an operator's console and
+// command line on one machine share a name, but never this token.
+var thisProcess = NewLeaseID()
 
 // RolloutLock is the lease that keeps two operators from rolling out to one scale set.
 type RolloutLock struct {
@@ -62,6 +68,12 @@ func (s *RolloutStore) Lock(ctx context.Context, resourceGroup, scaleSet, leaseI
 	if err := s.ensureLockBlob(ctx, name); err != nil {
 		return nil, err
 	}
+	// The record holds the lease ID so that this process can take its lock again after a
+	// pause; another process must not, while the lease is live: it would drive the same
+	// rollout twice.
+	if err := s.refuseLiveHolder(ctx, blobClient, scaleSet); err != nil {
+		return nil, err
+	}
 	client, err := lease.NewBlobClient(blobClient, &lease.BlobClientOptions{LeaseID: &leaseID})
 	if err != nil {
 		return nil, fmt.Errorf("prepare the rollout lock %s: %w", name, err)
@@ -69,12 +81,16 @@ func (s *RolloutStore) Lock(ctx context.Context, resourceGroup, scaleSet, leaseI
 	if _, err := client.AcquireLease(ctx, lockSeconds, nil); err != nil {
 		if bloberror.HasCode(err, bloberror.LeaseAlreadyPresent,
 			bloberror.LeaseIDMismatchWithLeaseOperation) {
-			return nil, s.heldBy(ctx, blobClient, scaleSet)
+			var metadata map[string]*string
+			if resp, err := blobClient.GetProperties(ctx, nil); err == nil {
+				metadata = resp.Metadata
+			}
+			return nil, heldBy(metadata, scaleSet)
 		}
 		return nil, maskedError{err: fmt.Errorf("take the rollout lock %s/%s: %w",
 			s.blobs.name, name, err)}
 	}
-	meta := map[string]*string{metaHolder: &holder,
+	meta := map[string]*string{metaHolder: &holder, metaProcess: toPtr(thisProcess),
 		metaSince: toPtr(time.Now().UTC().Format(time.RFC3339))}
 	_, err = blobClient.SetMetadata(ctx, meta, &blob.SetMetadataOptions{
 		AccessConditions: &blob.AccessConditions{LeaseAccessConditions: &blob.LeaseAccessConditions{
@@ -102,20 +118,33 @@ func (s *RolloutStore) ensureLockBlob(ctx context.Context, name string) error {
 	return nil
 }
 
-// heldBy builds the error that names the holder of a lock.
-func (s *RolloutStore) heldBy(ctx context.Context, b *blob.Client, scaleSet string) error {
-	holder, since := "another operator", "an unknown time"
-	if resp, err := b.GetProperties(ctx, nil); err == nil {
-		if h := metadataValue(resp.Metadata, metaHolder); h != "" {
-			holder = h
-		}
-		if t := metadataValue(resp.Metadata, metaSince); t != "" {
-			since = t
-		}
+// refuseLiveHolder refuses a lock whose lease another process holds and renews.
+func (s *RolloutStore) refuseLiveHolder(ctx context.Context, b *blob.Client,
+	scaleSet string) error {
+	resp, err := b.GetProperties(ctx, nil)
+	if err != nil {
+		return maskedError{err: fmt.Errorf("read the rollout lock of %s: %w", scaleSet, err)}
 	}
-	return fmt.Errorf("%w: scale set %s is locked by %s since %s; wait for that rollout to "+
-		"end, or resume it with spotdeck rollout resume --scale-set %s", ErrRolloutLocked,
-		scaleSet, holder, since, scaleSet)
+	leased := resp.LeaseState != nil && *resp.LeaseState == lease.StateTypeLeased
+	if !leased || metadataValue(resp.Metadata, metaProcess) == thisProcess {
+		return nil
+	}
+	return heldBy(resp.Metadata, scaleSet)
+}
+
+// heldBy builds the error that names the holder of a lock and what to do.
+func heldBy(metadata map[string]*string, scaleSet string) error {
+	holder, since := "another operator", "an unknown time"
+	if h := metadataValue(metadata, metaHolder); h != "" {
+		holder = h
+	}
+	if t := metadataValue(metadata, metaSince); t != "" {
+		since = t
+	}
+	return fmt.Errorf("%w: the rollout of scale set %s is being driven by %s (lock held "+
+		"since %s); pause, abort or roll it back with the rollout verbs, which ask that "+
+		"process; if it has died, the lock frees itself within %d s", ErrRolloutLocked,
+		scaleSet, holder, since, lockSeconds)
 }
 
 // keepAlive renews the lease until Release.
@@ -160,4 +189,52 @@ func (l *RolloutLock) Release(ctx context.Context) error {
 // same rollout takes it again. It is for a process that leaves a rollout paused or halted.
 func (l *RolloutLock) Stop() {
 	l.once.Do(func() { close(l.stop) })
+}
+
+// askedPrefix is the container folder of operations asked of a rollout's driver.
+const askedPrefix = "asked/"
+
+// askedOp is an operation one operator asks of the process that drives a rollout.
+type askedOp struct {
+	RolloutID string    `json:"rolloutId"`
+	Verb      string    `json:"verb"`
+	Who       string    `json:"who"`
+	At        time.Time `json:"at"`
+}
+
+// ask leaves an operation for the rollout's driver, which takes it at its next step.
+func (s *RolloutStore) ask(ctx context.Context, r Rollout, verb, who string) error {
+	data, err := json.Marshal(askedOp{RolloutID: r.ID, Verb: verb, Who: who,
+		At: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	name := askedPrefix + recordName(r.ResourceGroup, r.ScaleSet)
+	_, err = s.blobs.blockBlob(name).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)),
+		nil)
+	if err != nil {
+		return maskedError{err: fmt.Errorf("ask the rollout's driver to %s (%s/%s): %w",
+			verb, s.blobs.name, name, err)}
+	}
+	return nil
+}
+
+// takeAsked returns the operation asked of the rollout, if any, and removes it. One asked
+// of an earlier rollout of the scale set is dropped.
+func (s *RolloutStore) takeAsked(ctx context.Context, r Rollout) (*askedOp, error) {
+	name := askedPrefix + recordName(r.ResourceGroup, r.ScaleSet)
+	data, found, err := s.blobs.readSmall(ctx, name, maxRecordBytes)
+	if err != nil || !found {
+		return nil, err
+	}
+	if _, err := s.blobs.container.NewBlobClient(name).Delete(ctx, nil); err != nil &&
+		!isNotFound(err) {
+		return nil, maskedError{err: fmt.Errorf("take the operation asked in %s/%s: %w",
+			s.blobs.name, name, err)}
+	}
+	var asked askedOp
+	if err := json.Unmarshal(data, &asked); err != nil || asked.RolloutID != r.ID {
+		return nil, nil
+	}
+	return &asked, nil
 }

@@ -35,7 +35,9 @@ func (e *RolloutEngine) Resume(ctx context.Context, r Rollout, who string) (Roll
 			return r, fmt.Errorf("%w: the rollout of %s is %s; start a new one",
 				ErrRolloutState, r.Label, r.State)
 		}
-		return r, nil
+		// A rollout whose process died: this one carries on from the same step.
+		r.note(e.now(), "taken over by "+who+" in state "+r.State)
+		return e.save(ctx, r)
 	}
 	now := e.now()
 	r.State, r.PausedFrom, r.Reason = r.PausedFrom, "", ""

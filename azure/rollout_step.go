@@ -210,7 +210,7 @@ func (e *RolloutEngine) sendBatch(ctx context.Context, r Rollout) (Rollout, erro
 	}
 	r.Touched = appendNew(r.Touched, idsOf(batch.Instances)...)
 	r.State = RolloutChecking
-	r.note(now, fmt.Sprintf("batch %d: upgrade sent to %d instances", batch.Index, len(send)))
+	r.note(now, sentLine(batch.Index, len(send), len(batch.Instances)))
 	return r, nil
 }
 
@@ -334,4 +334,17 @@ func appendNew(list []string, ids ...string) []string {
 		}
 	}
 	return list
+}
+
+// sentLine says what a batch's upgrade request covered: instances already on the new
+// model (refills, or a request a crashed process had sent) need none.
+func sentLine(index, sent, size int) string {
+	switch {
+	case sent == 0:
+		return fmt.Sprintf("batch %d: every instance already has the new model", index)
+	case sent < size:
+		return fmt.Sprintf("batch %d: upgrade sent to %d of %d instances (the others have "+
+			"the new model already)", index, sent, size)
+	}
+	return fmt.Sprintf("batch %d: upgrade sent to %d instances", index, sent)
 }

@@ -72,8 +72,17 @@ func TestRolloutLock(t *testing.T) {
 		!strings.Contains(err.Error(), "since") {
 		t.Fatalf("second operator got %v, want a lock error naming alice and since when", err)
 	}
-	// The same rollout resumed by a new process takes its lock back at once.
-	again, err := store.Lock(ctx, "rg", "vmss-b", first, "alice@host3")
+	// Another process is refused even with the rollout's own lease ID while the lease
+	// lives: it would drive the rollout a second time.
+	saved := thisProcess
+	thisProcess = NewLeaseID()
+	_, err = store.Lock(ctx, "rg", "vmss-b", first, "alice@host3")
+	thisProcess = saved
+	if !errors.Is(err, ErrRolloutLocked) || !strings.Contains(err.Error(), "being driven") {
+		t.Fatalf("another process with the same lease ID got %v, want a lock error", err)
+	}
+	// This process takes its own lock back, as after a pause.
+	again, err := store.Lock(ctx, "rg", "vmss-b", first, "alice@host1")
 	if err != nil {
 		t.Fatalf("relock with the same ID: %v", err)
 	}

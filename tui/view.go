@@ -180,13 +180,29 @@ func (m Model) helpView() string {
 	if m.opts.AuditLog != nil {
 		global = append(global, keys.Audit)
 	}
-	for _, k := range append(m.top().Keys(), global...) {
-		h := k.Help()
-		fmt.Fprintf(&b, "  %s %s\n", theme.HelpKey.Render(fmt.Sprintf("%-10s", h.Key)), h.Desc)
-	}
+	b.WriteString(keyColumns(append(m.top().Keys(), global...), m.bodyHeight()-4, m.width))
 	fmt.Fprintf(&b, "\n%s", theme.Dim.Render(fmt.Sprintf(
 		"Refreshes every %s on its own. Press ? or esc to close.", m.opts.Refresh)))
 	return b.String()
+}
+
+// keyColumns lists keys one a line, in two columns when one would not fit in rows.
+func keyColumns(bindings []key.Binding, rows, width int) string {
+	lines := make([]string, 0, len(bindings))
+	for _, k := range bindings {
+		h := k.Help()
+		lines = append(lines, "  "+theme.HelpKey.Render(fmt.Sprintf("%-10s", h.Key))+" "+h.Desc)
+	}
+	if len(lines) <= rows || rows < 1 {
+		return strings.Join(lines, "\n") + "\n"
+	}
+	half, column := (len(lines)+1)/2, width/2
+	for i := range lines {
+		lines[i] = truncate(lines[i], column-1)
+	}
+	left := lipgloss.NewStyle().Width(column).Render(strings.Join(lines[:half], "\n"))
+	right := strings.Join(lines[half:], "\n")
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right) + "\n"
 }
 
 func truncate(s string, width int) string {

@@ -147,9 +147,10 @@ type rolloutEnv struct {
 }
 
 // driver returns the rollout driver of the operator's environment.
-func (env *rolloutEnv) driver(container, access string) *azure.RolloutDriver {
+func (env *rolloutEnv) driver(container, access string,
+	validity time.Duration) *azure.RolloutDriver {
 	return azure.NewRolloutDriver(env.client, env.store, azure.RolloutDriverOptions{
-		Container: container, Access: access, Who: env.who})
+		Container: container, Access: access, SASValidity: validity, Who: env.who})
 }
 
 // openRollout reads the settings and prepares Azure, the store and the scale set's group.
@@ -248,6 +249,16 @@ func (fl *rolloutFlags) limits() (azure.RolloutLimits, error) {
 	if err != nil {
 		return azure.RolloutLimits{}, err
 	}
+	if percent == 0 && count == 0 {
+		return azure.RolloutLimits{}, usageError{fmt.Errorf("--batch %q: a batch must hold "+
+			"instances; give a share from 1%% to 100%% or a count such as 3", fl.batch)}
+	}
+	if fl.pause < 0 || fl.healthTimeout <= 0 || fl.sasValidity < 0 {
+		return azure.RolloutLimits{}, usageError{fmt.Errorf("--pause %s, --health-timeout "+
+			"%s, --sas-validity %s: the pause and the validity must not be negative and the "+
+			"health timeout must be above zero, e.g. --pause 30s --health-timeout 10m",
+			fl.pause, fl.healthTimeout, fl.sasValidity)}
+	}
 	maxBad, _, err := parseShare("--max-unhealthy", fl.maxUnhealthy, false)
 	if err != nil {
 		return azure.RolloutLimits{}, err
@@ -280,7 +291,7 @@ func runRolloutStart(cmd *cobra.Command, g *globals, fl *rolloutFlags) error {
 	if fl.sas {
 		access = azure.AccessSAS
 	}
-	driver := env.driver(fl.container, access)
+	driver := env.driver(fl.container, access, fl.sasValidity)
 	defer driver.Close()
 	plan, err := driver.Plan(ctx, env.group, fl.scaleSet, fl.label, limits)
 	if err != nil {
@@ -318,8 +329,15 @@ func refuseRunning(ctx context.Context, env *rolloutEnv, scaleSet string) error 
 	if last.Finished() {
 		return nil
 	}
-	return fmt.Errorf("the rollout of %s to %s is %s: resume, abort or roll it back first "+
-		"(spotdeck rollout resume --scale-set %s)", last.Label, scaleSet, last.State, scaleSet)
+	started := fmt.Sprintf("the rollout of %s to %s (started by %s at %s) is %s", last.Label,
+		scaleSet, last.StartedBy, last.Created.Local().Format("Jan 2 15:04"), last.State)
+	if last.Stopped() {
+		return fmt.Errorf("%s: resume, abort or roll it back first (spotdeck rollout "+
+			"resume --scale-set %s)", started, scaleSet)
+	}
+	return fmt.Errorf("%s, last step at %s: let it finish, or pause, abort or roll it back "+
+		"(spotdeck rollout status --scale-set %s)", started,
+		last.Updated.Local().Format("15:04:05"), scaleSet)
 }
 
 // confirm asks a yes/no question on the terminal.
@@ -404,18 +422,65 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 	if err != nil {
 		return err
 	}
-	driver := env.driver(r.Container, "")
+	driver := env.driver(r.Container, "", 0)
 	defer driver.Close()
-	r, err = driver.Operate(ctx, r, verb)
-	recordAudit(ctx, env, "rollout-"+verb, r, err)
+	next, err := driver.Operate(ctx, r, verb)
+	recordAudit(ctx, env, "rollout-"+verb, next, err)
+	if errors.Is(err, azure.ErrRolloutAsked) {
+		fmt.Fprintln(cmd.OutOrStdout(), strings.TrimPrefix(err.Error(),
+			azure.ErrRolloutAsked.Error()+": "))
+		return waitAnswered(ctx, cmd.OutOrStdout(), env, r, verb, fl.poll)
+	}
 	if err != nil {
 		return err
 	}
+	r = next
 	if verb == "pause" || verb == "abort" {
 		printNewLines(cmd.OutOrStdout(), r, len(r.Log)-1)
 		return nil
 	}
 	return driveRollout(cmd, driver, r, fl.poll)
+}
+
+// answeredTimeout bounds the wait for the driving process to carry out what was asked.
+const answeredTimeout = 2 * time.Minute
+
+// waitAnswered waits until the record shows that the process driving the rollout carried
+// out the verb, printing the record's new lines.
+func waitAnswered(ctx context.Context, out io.Writer, env *rolloutEnv, r azure.Rollout,
+	verb string, poll time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, answeredTimeout)
+	defer cancel()
+	shown := len(r.Log)
+	for {
+		if err := sleepRollout(ctx, poll); err != nil {
+			return fmt.Errorf("the process driving the rollout did not %s it within %s: "+
+				"is it still running? (spotdeck rollout status --scale-set %s)", verb,
+				answeredTimeout, r.ScaleSet)
+		}
+		now, err := env.store.Load(ctx, env.group, r.ScaleSet)
+		if err != nil {
+			continue
+		}
+		shown = printNewLines(out, now, shown)
+		if answered(now, verb) {
+			return nil
+		}
+	}
+}
+
+// answered tells whether a record shows the verb carried out.
+func answered(r azure.Rollout, verb string) bool {
+	switch verb {
+	case "pause":
+		return r.State == azure.RolloutPaused
+	case "abort":
+		return r.State == azure.RolloutAborted
+	case "rollback":
+		return r.State == azure.RolloutRollingBack || r.State == azure.RolloutRollbackWait ||
+			r.State == azure.RolloutRolledBack
+	}
+	return r.Stopped()
 }
 
 // recordAudit notes a rollout change in the audit log, locally and in the team's copy.
@@ -454,15 +519,30 @@ func rolloutAuditor(log *audit.Log, client *azure.Client) func(context.Context, 
 // writePlan shows the change and the findings before the operator confirms.
 func writePlan(out io.Writer, r azure.Rollout, diff []azure.DiffLine,
 	findings []azure.RolloutFinding) {
-	fmt.Fprintf(out, "rollout of %s to scale set %s (resource group %s, %s upgrade mode)\n",
-		r.Label, r.ScaleSet, r.ResourceGroup, r.UpgradeMode)
-	fmt.Fprintf(out, "extension %s:\n", r.Next.Name)
+	if r.ScaleSet != "" {
+		fmt.Fprintf(out, "rollout of %s to scale set %s (resource group %s, %s upgrade "+
+			"mode)\n", r.Label, r.ScaleSet, r.ResourceGroup, r.UpgradeMode)
+		fmt.Fprintf(out, "  batches of %s, halt above %d%% unhealthy, %s between batches, "+
+			"%s for each batch to become healthy\n", batchText(r.Limits),
+			r.Limits.MaxUnhealthy, r.Limits.Pause, r.Limits.HealthTimeout)
+	}
+	if r.Next.Name != "" {
+		fmt.Fprintf(out, "extension %s:\n", r.Next.Name)
+	}
 	for _, line := range diff {
 		fmt.Fprintf(out, "  %s\n    - %s\n    + %s\n", line.Field, line.Old, line.New)
 	}
 	for _, f := range findings {
 		fmt.Fprintln(out, f.String())
 	}
+}
+
+// batchText says how large a rollout's batches are.
+func batchText(l azure.RolloutLimits) string {
+	if l.BatchPercent > 0 {
+		return fmt.Sprintf("%d%%", l.BatchPercent)
+	}
+	return fmt.Sprintf("%d instances", l.BatchSize)
 }
 
 // writeRolloutText prints a rollout's state, batches and instances.

@@ -254,8 +254,19 @@ func TestRolloutResumesAfterKill(t *testing.T) {
 	}
 	_ = start.Wait()
 
-	text, code := rig.run("rollout", "resume", "--scale-set", rolloutScaleSet,
-		"--container", rig.container, "--poll", "500ms")
+	// The killed process's lock lapses within its lease; until then resume is refused.
+	text, code := rig.resume()
+	if code != exitOK {
+		if !strings.Contains(text, "being driven by") {
+			t.Fatalf("resume right after the kill: exit %d, want a refusal naming the "+
+				"lock's holder\n%s", code, text)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for code != exitOK && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Second)
+			text, code = rig.resume()
+		}
+	}
 	if code != exitOK {
 		t.Fatalf("resume: exit %d\n%s", code, text)
 	}
@@ -268,6 +279,57 @@ func TestRolloutResumesAfterKill(t *testing.T) {
 		t.Errorf("the model was changed %d times, want once; log %v", n, r.Log)
 	}
 	rig.waitFleetOn("v8")
+}
+
+// resume runs `rollout resume` of the scale set.
+func (rig *rolloutRig) resume() (string, int) {
+	return rig.run("rollout", "resume", "--scale-set", rolloutScaleSet, "--container",
+		rig.container, "--poll", "500ms")
+}
+
+// TestRolloutVerbsReachTheDriver runs a rollout in one process and works on it from
+// another: a second start and a resume are refused, naming who drives it; pause is asked of
+// the driving process, which stops; resume then carries on here to the end.
+func TestRolloutVerbsReachTheDriver(t *testing.T) {
+	rig := newRolloutRig(t, "10")
+	rig.publish("v8")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	start := rig.command(ctx, rig.startArgs("v8")...)
+	var output strings.Builder
+	start.Stdout, start.Stderr = &output, &output
+	if err := start.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rig.waitRecord("a batch", func(r azure.Rollout) bool { return len(r.Batches) >= 1 })
+
+	if text, code := rig.resume(); code == exitOK || !strings.Contains(text, "being driven by") {
+		t.Errorf("resume of a driven rollout: exit %d, want a refusal naming the driver\n%s",
+			code, text)
+	}
+	if text, code := rig.run(rig.startArgs("v8")...); code == exitOK ||
+		!strings.Contains(text, "started by") {
+		t.Errorf("a second start: exit %d, want a refusal naming who started the first\n%s",
+			code, text)
+	}
+	text, code := rig.run("rollout", "pause", "--scale-set", rolloutScaleSet, "--container",
+		rig.container, "--poll", "500ms")
+	if code != exitOK || !strings.Contains(text, "paused by") {
+		t.Fatalf("pause from another process: exit %d\n%s", code, text)
+	}
+	if err := start.Wait(); err == nil || !strings.Contains(output.String(), "paused by") {
+		t.Errorf("the driving process did not stop paused (err %v):\n%s", err,
+			output.String())
+	}
+	if r := rig.record(); r.State != azure.RolloutPaused {
+		t.Fatalf("record %s after the pause, want paused", r.State)
+	}
+	if text, code := rig.resume(); code != exitOK {
+		t.Fatalf("resume after the pause: exit %d\n%s", code, text)
+	}
+	if r := rig.record(); r.State != azure.RolloutDone || countLines(r.Log, "model updated") != 1 {
+		t.Errorf("after resume: %s, log %v; want done with one model change", r.State, r.Log)
+	}
 }
 
 // countLines counts the log lines holding text.

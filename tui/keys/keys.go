@@ -14,9 +14,8 @@ var (
 	Events  = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events timeline"))
 	Watch   = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "incident watch"))
 	Bundle  = key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build and upload a bundle"))
-	Rollout = key.NewBinding(key.WithKeys("o"),
-		key.WithHelp("o", "roll a bundle out to the scale set"))
-	Audit = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "audit log: who changed what"))
+	Rollout = key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "roll out a bundle"))
+	Audit   = key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "audit log: who changed what"))
 )
 
 // Movement keys of a table.
