@@ -38,7 +38,7 @@ func (m Model) openRollout(resourceGroup, name string) (tea.Model, tea.Cmd) {
 		if m.top() == screen.Screen(s) {
 			return m, nil
 		}
-		return m.push(s), nil
+		return m.push(s), s.Reopen()
 	}
 	s := rollouts.New(m.opts.Rollouts, resourceGroup, name, "")
 	if m.rollouts == nil {
@@ -69,7 +69,7 @@ func (m Model) askToChange(msg screen.ChangeMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	d := confirm.New(confirm.Request{Title: msg.Title, Lines: msg.Lines,
-		TypeToConfirm: msg.TypeToConfirm, Payload: msg})
+		TypeToConfirm: msg.TypeToConfirm, Reversible: msg.Reversible, Payload: msg})
 	m.dialog = &d
 	return m, nil
 }

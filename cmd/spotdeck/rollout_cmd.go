@@ -557,7 +557,7 @@ func writeRolloutText(out io.Writer, r azure.Rollout) {
 	for _, b := range r.Batches {
 		var parts []string
 		for _, in := range b.Instances {
-			parts = append(parts, in.ID+" "+in.State)
+			parts = append(parts, "#"+in.ID+" "+in.State)
 		}
 		fmt.Fprintf(out, "  batch %d: %s\n", b.Index, strings.Join(parts, ", "))
 	}

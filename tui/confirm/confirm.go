@@ -19,6 +19,9 @@ type Request struct {
 	Lines []string
 	// TypeToConfirm, when set, must be typed exactly (a scale set's name) to go ahead.
 	TypeToConfirm string
+	// Reversible tells that the change can be walked back (a rollout rolls back), so the
+	// dialog does not call it final.
+	Reversible bool
 	// Payload travels back with the answer, so the caller knows what was confirmed.
 	Payload any
 }
@@ -94,7 +97,10 @@ func (m Model) View() string {
 			theme.HelpKey.Render("n") + "/esc cancel")
 		return b.String()
 	}
-	b.WriteString("This cannot be undone. Type " + theme.Title.Render(m.req.TypeToConfirm) +
+	if !m.req.Reversible {
+		b.WriteString("This cannot be undone. ")
+	}
+	b.WriteString("Type " + theme.Title.Render(m.req.TypeToConfirm) +
 		" and press enter to go ahead, esc to cancel.\n")
 	b.WriteString(m.input.View())
 	if v := m.input.Value(); v != "" && v != m.req.TypeToConfirm &&

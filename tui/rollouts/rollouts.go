@@ -5,6 +5,7 @@ package rollouts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ const (
 var (
 	startKey    = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start"))
 	pauseKey    = key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause"))
-	resumeKey   = key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "continue (resume)"))
+	resumeKey   = key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "resume"))
 	abortKey    = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "abort"))
 	rollbackKey = key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "roll back"))
 	newKey      = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new rollout"))
@@ -76,7 +77,8 @@ type Model struct {
 	plan          *azure.RolloutPlan
 	record        *azure.Rollout
 	err           error
-	busy          bool // a request to Azure or storage is in flight
+	note          string // what was asked of another process
+	busy          bool   // a request to Azure or storage is in flight
 	width, height int
 }
 
@@ -102,6 +104,16 @@ func (m *Model) Init() tea.Cmd {
 	}
 	m.busy = true
 	return loadCmd(m.deps.Driver, m.resourceGroup, m.name)
+}
+
+// Reopen reads the bundles and the last rollout again when the screen comes back on its
+// form or on a finished rollout: a bundle uploaded meanwhile must be offered.
+func (m *Model) Reopen() tea.Cmd {
+	running := m.stage == stageRunning && m.record != nil && !m.record.Finished()
+	if m.deps.Driver == nil || m.busy || running || m.stage == stagePlan {
+		return nil
+	}
+	return m.Init()
 }
 
 // Title names the screen.
@@ -333,6 +345,7 @@ func (m *Model) startChange() screen.ChangeMsg {
 				r.Limits.MaxUnhealthy),
 		},
 		TypeToConfirm: r.ScaleSet,
+		Reversible:    true,
 		Then:          startMsg{owner: Key(r.ResourceGroup, r.ScaleSet)},
 	}
 }
@@ -382,7 +395,11 @@ func (m *Model) operate(verb string) tea.Cmd {
 
 // took shows a record that a command returned and goes on stepping while it runs.
 func (m *Model) took(msg recordMsg) tea.Cmd {
-	m.busy, m.err = false, msg.err
+	m.busy, m.err, m.note = false, msg.err, ""
+	if errors.Is(msg.err, azure.ErrRolloutAsked) {
+		m.err, m.note = nil, "asked the process that drives this rollout; it acts at its "+
+			"next step"
+	}
 	if msg.record.ID == "" {
 		return m.tickCmd()
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"spotdeck/azure"
 	"spotdeck/tui/theme"
 )
@@ -27,8 +29,13 @@ func (m *Model) View() string {
 	case stageRunning:
 		body = m.runningView()
 	}
+	// Messages wrap: their end says what to do.
+	wrap := lipgloss.NewStyle().Width(max(m.width, 20))
+	if m.note != "" {
+		body += "\n" + wrap.Render(theme.State(theme.Info, m.note))
+	}
 	if m.err != nil {
-		body += "\n" + theme.State(theme.Bad, m.err.Error())
+		body += "\n" + wrap.Render(theme.State(theme.Bad, azure.MaskSAS(m.err.Error())))
 	}
 	return body
 }
@@ -88,7 +95,9 @@ func (m *Model) runningView() string {
 			c.Updated, c.Total, r.Label, c.Healthy, c.Unhealthy, c.Evicted, c.Pending),
 	}
 	if r.Reason != "" {
-		lines = append(lines, theme.State(stateTone(r.State), r.Reason))
+		reason := lipgloss.NewStyle().Width(max(m.width, 20)).Render(
+			theme.State(stateTone(r.State), r.Reason))
+		lines = append(lines, strings.Split(reason, "\n")...)
 	}
 	if r.Rolling != nil {
 		p := r.Rolling
@@ -109,7 +118,7 @@ func (m *Model) driverNote() string {
 	if r.Finished() || r.Stopped() || m.deps.Driver.Holds(*r) {
 		return ""
 	}
-	return theme.Dim.Render(" · driven elsewhere (started by " + r.StartedBy + "); C takes over")
+	return theme.Dim.Render(" · driven by another process; P, X and B ask it")
 }
 
 // batchLines lists the newest batches, one line each, with each instance's state.
@@ -122,7 +131,7 @@ func batchLines(batches []azure.RolloutBatch, room int) []string {
 	for _, b := range batches[from:] {
 		parts := make([]string, 0, len(b.Instances))
 		for _, in := range b.Instances {
-			parts = append(parts, theme.State(instanceTone(in.State), in.ID+" "+in.State))
+			parts = append(parts, theme.State(instanceTone(in.State), "#"+in.ID+" "+in.State))
 		}
 		state := "running"
 		if b.Finished != nil {
@@ -161,7 +170,7 @@ func (m *Model) keyLine() string {
 	if m.record.Finished() {
 		parts = append(parts, theme.HelpKey.Render("n")+" new rollout")
 	}
-	parts = append(parts, theme.HelpKey.Render("esc")+" back (the rollout goes on)")
+	parts = append(parts, theme.HelpKey.Render("esc")+" back (it goes on)")
 	return strings.Join(parts, " · ")
 }
 

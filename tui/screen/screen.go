@@ -64,7 +64,9 @@ type ChangeMsg struct {
 	Lines []string
 	// TypeToConfirm, when set, is the scale set's name the operator must type.
 	TypeToConfirm string
-	Then          tea.Msg
+	// Reversible tells that the change can be walked back.
+	Reversible bool
+	Then       tea.Msg
 }
 
 // OpenRolloutMsg asks the root to show the rollout screen of a scale set.
