@@ -78,6 +78,22 @@ func (rig *rolloutRig) publish(label string) {
 	}
 }
 
+// startInBackground starts `rollout start` of label as a process of its own, waits until
+// its first batch is in the record, and returns the process and its output so far.
+func (rig *rolloutRig) startInBackground(label string) (*exec.Cmd, *strings.Builder) {
+	rig.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	rig.t.Cleanup(cancel)
+	start := rig.command(ctx, rig.startArgs(label)...)
+	output := &strings.Builder{}
+	start.Stdout, start.Stderr = output, output
+	if err := start.Start(); err != nil {
+		rig.t.Fatal(err)
+	}
+	rig.waitRecord("a first batch", func(r azure.Rollout) bool { return len(r.Batches) >= 1 })
+	return start, output
+}
+
 // startArgs are the arguments of a rollout start of label in batches of 30%.
 func (rig *rolloutRig) startArgs(label string) []string {
 	return []string{"rollout", "start", "--scale-set", rolloutScaleSet, "--bundle", label,
@@ -179,15 +195,7 @@ func TestRolloutEndToEnd(t *testing.T) {
 	rig := newRolloutRig(t, "30")
 	rig.publish("v8")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	start := rig.command(ctx, rig.startArgs("v8")...)
-	var output strings.Builder
-	start.Stdout, start.Stderr = &output, &output
-	if err := start.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rig.waitRecord("first batch", func(r azure.Rollout) bool { return len(r.Batches) >= 1 })
+	start, output := rig.startInBackground("v8")
 	if s := rig.fleet(); s.Rollout == nil || s.Rollout.Label != "v8" {
 		t.Errorf("status shows rollout %+v while it runs, want v8", s.Rollout)
 	}
@@ -240,12 +248,7 @@ func TestRolloutResumesAfterKill(t *testing.T) {
 	rig := newRolloutRig(t, "10")
 	rig.publish("v8")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	start := rig.command(ctx, rig.startArgs("v8")...)
-	if err := start.Start(); err != nil {
-		t.Fatal(err)
-	}
+	start, _ := rig.startInBackground("v8")
 	before := rig.waitRecord("a batch in progress", func(r azure.Rollout) bool {
 		return r.State == azure.RolloutChecking
 	})
@@ -293,17 +296,10 @@ func (rig *rolloutRig) resume() (string, int) {
 func TestRolloutVerbsReachTheDriver(t *testing.T) {
 	rig := newRolloutRig(t, "10")
 	rig.publish("v8")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	start := rig.command(ctx, rig.startArgs("v8")...)
-	var output strings.Builder
-	start.Stdout, start.Stderr = &output, &output
-	if err := start.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rig.waitRecord("a batch", func(r azure.Rollout) bool { return len(r.Batches) >= 1 })
+	start, output := rig.startInBackground("v8")
 
-	if text, code := rig.resume(); code == exitOK || !strings.Contains(text, "being driven by") {
+	if text, code := rig.resume(); code == exitOK ||
+		!strings.Contains(text, "being driven by") {
 		t.Errorf("resume of a driven rollout: exit %d, want a refusal naming the driver\n%s",
 			code, text)
 	}
@@ -327,7 +323,8 @@ func TestRolloutVerbsReachTheDriver(t *testing.T) {
 	if text, code := rig.resume(); code != exitOK {
 		t.Fatalf("resume after the pause: exit %d\n%s", code, text)
 	}
-	if r := rig.record(); r.State != azure.RolloutDone || countLines(r.Log, "model updated") != 1 {
+	r := rig.record()
+	if r.State != azure.RolloutDone || countLines(r.Log, "model updated") != 1 {
 		t.Errorf("after resume: %s, log %v; want done with one model change", r.State, r.Log)
 	}
 }
