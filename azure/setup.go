@@ -277,8 +277,8 @@ func identitiesOf(model *armcompute.VirtualMachineScaleSetIdentity) []Identity {
 	}
 	var out []Identity
 	if stringOf(model.PrincipalID) != "" {
-		out = append(out, Identity{Name: "system-assigned", PrincipalID: stringOf(model.PrincipalID),
-			SystemAssigned: true})
+		out = append(out, Identity{Name: "system-assigned",
+			PrincipalID: stringOf(model.PrincipalID), SystemAssigned: true})
 	}
 	ids := make([]string, 0, len(model.UserAssignedIdentities))
 	for id := range model.UserAssignedIdentities {

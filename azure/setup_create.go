@@ -179,9 +179,11 @@ func scaleSetModelFor(spec ScaleSetSpec) armcompute.VirtualMachineScaleSet {
 			Capacity: to.Ptr(int64(spec.MinCount))},
 		Tags: map[string]*string{MaxInstanceTag: to.Ptr(strconv.Itoa(spec.MaxCount))},
 		Properties: &armcompute.VirtualMachineScaleSetProperties{
-			OrchestrationMode:     to.Ptr(armcompute.OrchestrationModeUniform),
-			Overprovision:         to.Ptr(false),
-			UpgradePolicy:         &armcompute.UpgradePolicy{Mode: to.Ptr(armcompute.UpgradeModeManual)},
+			OrchestrationMode: to.Ptr(armcompute.OrchestrationModeUniform),
+			Overprovision:     to.Ptr(false),
+			UpgradePolicy: &armcompute.UpgradePolicy{
+				Mode: to.Ptr(armcompute.UpgradeModeManual),
+			},
 			VirtualMachineProfile: vmProfileFor(spec),
 		},
 	}

@@ -201,8 +201,9 @@ func TestCreateScaleSetAppearsInFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.Name != spec.Name || created.Priority != "spot" || created.EvictionPolicy != "delete" ||
-		created.UpgradeMode != "manual" || !created.HasHealthExtension {
+	if created.Name != spec.Name || created.Priority != "spot" ||
+		created.EvictionPolicy != "delete" || created.UpgradeMode != "manual" ||
+		!created.HasHealthExtension {
 		t.Errorf("created = %+v, want a Spot scale set with Delete, Manual, health", created)
 	}
 	if len(progress) < 2 || !strings.HasPrefix(progress[len(progress)-1], "created") {

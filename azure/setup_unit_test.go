@@ -22,13 +22,15 @@ func TestPermissionSetAllows(t *testing.T) {
 		{"owner", permissionSet{{Actions: []string{"*"}}}, true},
 		{"reader", permissionSet{{Actions: []string{"*/read"}}}, false},
 		{"vm contributor", permissionSet{{Actions: []string{"Microsoft.Compute/*"}}}, true},
-		{"case differs", permissionSet{{Actions: []string{"microsoft.compute/VIRTUALMACHINESCALESETS/write"}}}, true},
+		{"case differs", permissionSet{{Actions: []string{
+			"microsoft.compute/VIRTUALMACHINESCALESETS/write"}}}, true},
 		{"excluded", permissionSet{{Actions: []string{"*"}, NotActions: []string{write}}}, false},
 		{"excluded by one role, allowed by another", permissionSet{
 			{Actions: []string{"*"}, NotActions: []string{"Microsoft.Compute/*"}},
 			{Actions: []string{"Microsoft.Compute/virtualMachineScaleSets/*"}},
 		}, true},
-		{"middle wildcard", permissionSet{{Actions: []string{"Microsoft.*/virtualMachineScaleSets/write"}}}, true},
+		{"middle wildcard", permissionSet{{Actions: []string{
+			"Microsoft.*/virtualMachineScaleSets/write"}}}, true},
 		{"nothing", nil, false},
 	}
 	for _, tt := range tests {
@@ -53,19 +55,23 @@ func TestSpotSizesFromSkipsWhatCannotRunAsSpot(t *testing.T) {
 			Capabilities: []*armcompute.ResourceSKUCapabilities{nil,
 				capability("LowPriorityCapable", "True"), capability("vCPUs", "2")}},
 		{Name: to.Ptr("Standard_B2s"), ResourceType: to.Ptr("virtualMachines"),
-			Locations:    []*string{to.Ptr("westeurope")},
-			Capabilities: []*armcompute.ResourceSKUCapabilities{capability("LowPriorityCapable", "False")}},
+			Locations: []*string{to.Ptr("westeurope")},
+			Capabilities: []*armcompute.ResourceSKUCapabilities{
+				capability("LowPriorityCapable", "False")}},
 		{Name: to.Ptr("Standard_F4s_v2"), ResourceType: to.Ptr("virtualMachines"),
-			Locations:    []*string{to.Ptr("westeurope")},
-			Capabilities: []*armcompute.ResourceSKUCapabilities{capability("LowPriorityCapable", "True")},
+			Locations: []*string{to.Ptr("westeurope")},
+			Capabilities: []*armcompute.ResourceSKUCapabilities{
+				capability("LowPriorityCapable", "True")},
 			Restrictions: []*armcompute.ResourceSKURestrictions{nil, {Type: &restricted,
 				Values: []*string{nil, to.Ptr("westeurope")}}}},
 		{Name: to.Ptr("Premium_LRS"), ResourceType: to.Ptr("disks"),
-			Locations:    []*string{to.Ptr("westeurope")},
-			Capabilities: []*armcompute.ResourceSKUCapabilities{capability("LowPriorityCapable", "True")}},
+			Locations: []*string{to.Ptr("westeurope")},
+			Capabilities: []*armcompute.ResourceSKUCapabilities{
+				capability("LowPriorityCapable", "True")}},
 		{Name: to.Ptr("Standard_D2as_v5"), ResourceType: to.Ptr("virtualMachines"),
-			Locations:    []*string{to.Ptr("eastus")},
-			Capabilities: []*armcompute.ResourceSKUCapabilities{capability("LowPriorityCapable", "True")}},
+			Locations: []*string{to.Ptr("eastus")},
+			Capabilities: []*armcompute.ResourceSKUCapabilities{
+				capability("LowPriorityCapable", "True")}},
 	}
 	got := spotSizesFrom(models, "westeurope")
 	if len(got) != 1 || got[0].Name != "Standard_D2s_v5" || got[0].VCPUs != "2" {
@@ -182,7 +188,8 @@ func TestScaleSetSpecValidate(t *testing.T) {
 			spec := validTestSpec()
 			tt.change(&spec)
 			err := spec.Validate()
-			if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			if (err == nil) != (tt.want == "") ||
+				(err != nil && !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("Validate = %v, want an error naming %q", err, tt.want)
 			}
 		})

@@ -83,7 +83,9 @@ func (s *Store) rewrite() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("create state folder: %w", err)
 	}
-	sort.SliceStable(s.events, func(i, j int) bool { return s.events[i].Time.Before(s.events[j].Time) })
+	sort.SliceStable(s.events, func(i, j int) bool {
+		return s.events[i].Time.Before(s.events[j].Time)
+	})
 	for i, e := range s.events {
 		s.byKey[e.Key()] = i
 	}

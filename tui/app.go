@@ -131,8 +131,10 @@ func New(opts Options) Model {
 	if opts.ArmFor <= 0 {
 		opts.ArmFor = defaultArmFor
 	}
-	m := Model{opts: opts, stack: []screen.Screen{scalesets.New(!opts.ReadOnly && opts.Actor != nil)}, loading: true,
-		width: 80, height: 24, history: azure.NewQueueHistory(), spinner: newSpinner()}
+	m := Model{opts: opts,
+		stack:   []screen.Screen{scalesets.New(!opts.ReadOnly && opts.Actor != nil)},
+		loading: true, width: 80, height: 24, history: azure.NewQueueHistory(),
+		spinner: newSpinner()}
 	if opts.StartOnWatch {
 		m.stack = append(m.stack, watch.New(opts.Now))
 	}
@@ -232,7 +234,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case screen.OpenScaleSetMsg:
-		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now, m.changesAllowed())), nil
+		return m.push(instances.New(msg.ResourceGroup, msg.Name, m.opts.Now,
+			m.changesAllowed())), nil
 	}
 	if owner, ok := rollouts.Owner(msg); ok {
 		return m.routeRollout(owner, msg)

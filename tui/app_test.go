@@ -90,7 +90,8 @@ func sampleReader() *fakeReader {
 // loaded returns a console of the given size that has read the fleet once.
 func loaded(t *testing.T, r *fakeReader, width, height int) Model {
 	t.Helper()
-	m := New(Options{Reader: r, Refresh: 10 * time.Second, Now: func() time.Time { return testNow }})
+	m := New(Options{Reader: r, Refresh: 10 * time.Second,
+		Now: func() time.Time { return testNow }})
 	m = step(t, m, tea.WindowSizeMsg{Width: width, Height: height})
 	return step(t, m, readFleetCmd(m.opts, m.gen)())
 }
@@ -238,7 +239,9 @@ func TestFailedRefreshKeepsDataMarkedStale(t *testing.T) {
 	r.err = errors.New("read scale sets: AuthorizationFailed (403)")
 	m = step(t, m, readFleetCmd(m.opts, m.gen)())
 	view := m.View()
-	for _, want := range []string{"vmss-func-win", "⚠ stale", "✗ read scale sets: AuthorizationFailed"} {
+	for _, want := range []string{
+		"vmss-func-win", "⚠ stale", "✗ read scale sets: AuthorizationFailed",
+	} {
 		if !strings.Contains(view, want) {
 			t.Errorf("after a failed refresh the view lacks %q:\n%s", want, view)
 		}

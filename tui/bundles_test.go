@@ -22,8 +22,9 @@ func writeSample(t *testing.T) (host, app, env string) {
 	files := map[string]string{
 		filepath.Join(host, "Microsoft.Azure.WebJobs.Script.WebHost.dll"):       "MZ host",
 		filepath.Join(host, "workers", "dotnet-isolated", "worker.config.json"): "{}",
-		filepath.Join(app, "host.json"):                                         `{"version": "2.0"}`,
-		filepath.Join(app, "ProcessOrder", "function.json"):                     `{"bindings": []}`,
+
+		filepath.Join(app, "host.json"):                     `{"version": "2.0"}`,
+		filepath.Join(app, "ProcessOrder", "function.json"): `{"bindings": []}`,
 		env: "FUNCTIONS_WORKER_RUNTIME=dotnet-isolated\nAPI_KEY=s3cr3t-value\n",
 	}
 	for path, body := range files {

@@ -134,7 +134,8 @@ func (s *Sim) scheduleRandomEviction(ss *scaleSet, perHour float64, after time.T
 func evictable(ss *scaleSet, at time.Time) []*instance {
 	var out []*instance
 	for _, in := range ss.instances {
-		if in.eviction == nil && in.deleting == nil && in.stateAt(ss, at).power == azure.PowerRunning {
+		if in.eviction == nil && in.deleting == nil &&
+			in.stateAt(ss, at).power == azure.PowerRunning {
 			out = append(out, in)
 		}
 	}

@@ -103,8 +103,10 @@ var eventFields = map[string]func(*armmonitor.EventData, activityEntry){
 		d.Authorization = &armmonitor.SenderAuthorization{Action: to.Ptr(e.operation),
 			Scope: to.Ptr(e.resourceID)}
 	},
-	"caller":   func(d *armmonitor.EventData, e activityEntry) { d.Caller = to.Ptr(e.caller) },
-	"category": func(d *armmonitor.EventData, _ activityEntry) { d.Category = text("Administrative") },
+	"caller": func(d *armmonitor.EventData, e activityEntry) { d.Caller = to.Ptr(e.caller) },
+	"category": func(d *armmonitor.EventData, _ activityEntry) {
+		d.Category = text("Administrative")
+	},
 	"correlationid": func(d *armmonitor.EventData, e activityEntry) {
 		d.CorrelationID = to.Ptr(e.correlationID)
 	},

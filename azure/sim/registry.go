@@ -28,7 +28,8 @@ import (
 //			name: "Microsoft.Storage",
 //			routes: []route{
 //				newRoute(http.MethodGet, subscriptionTemplate+
-//					"/providers/Microsoft.Storage/storageAccounts", "AccountsClient.NewListPager"),
+//					"/providers/Microsoft.Storage/storageAccounts",
+//					"AccountsClient.NewListPager"),
 //			},
 //			transport: func(s *Sim, _ *http.Request) azure.Transporter {
 //				return armstoragefake.NewServerFactoryTransport(&armstoragefake.ServerFactory{

@@ -55,7 +55,8 @@ func TestProviderForSharedOperationName(t *testing.T) {
 	tests := []struct {
 		method, path, want string
 	}{
-		{http.MethodPost, "/providers/Microsoft.ResourceGraph/resources", "Microsoft.ResourceGraph"},
+		{http.MethodPost, "/providers/Microsoft.ResourceGraph/resources",
+			"Microsoft.ResourceGraph"},
 		{http.MethodGet, "/providers/Test.Other/things", "Test.Other"},
 	}
 	for _, tc := range tests {

@@ -117,7 +117,8 @@ func applyModelProperties(ss *scaleSet, props *armcompute.VirtualMachineScaleSet
 	if profile.Priority != nil {
 		ss.priority = *profile.Priority
 	}
-	if profile.EvictionPolicy != nil && ss.priority != armcompute.VirtualMachinePriorityTypesRegular {
+	if profile.EvictionPolicy != nil &&
+		ss.priority != armcompute.VirtualMachinePriorityTypesRegular {
 		ss.eviction = *profile.EvictionPolicy
 	}
 	if profile.BillingProfile != nil && profile.BillingProfile.MaxPrice != nil {

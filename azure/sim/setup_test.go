@@ -88,7 +88,8 @@ func TestDeniedActionOverHTTP(t *testing.T) {
 	if err := json.Unmarshal(data, &perms); err != nil || status != http.StatusOK {
 		t.Fatalf("permissions = %d %s (%v)", status, data, err)
 	}
-	if len(perms.Value) != 1 || strings.Join(perms.Value[0].NotActions, ",") != ActionReadScaleSets {
+	if len(perms.Value) != 1 ||
+		strings.Join(perms.Value[0].NotActions, ",") != ActionReadScaleSets {
 		t.Errorf("permissions = %+v, want the denied action excluded", perms.Value)
 	}
 }

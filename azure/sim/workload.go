@@ -74,7 +74,8 @@ func (w *workload) carryTo(s *Sim, until time.Time) {
 		healthy, unhealthy := s.hostsAt(w.next)
 		rng := s.rngFor("workload", strconv.Itoa(w.step))
 		minutes := workloadStep.Minutes()
-		arrivals := w.arrivalsPerMinute * minutes * (1 - arrivalJitter + 2*arrivalJitter*rng.Float64())
+		arrivals := w.arrivalsPerMinute * minutes *
+			(1 - arrivalJitter + 2*arrivalJitter*rng.Float64())
 		drained := float64(healthy) * w.drainPerInstance * minutes
 		w.depth = math.Max(0, w.depth+arrivals-drained)
 		failRate := poisonPerMinute + poisonPerUnhealthyMinute*float64(unhealthy)

@@ -44,7 +44,8 @@ func newStatusCmd(g *globals) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), statusTimeout)
 			defer cancel()
-			fleet, err := azure.ReadFleet(ctx, client, azure.ReadOptions{ScaleSets: s.cfg.ScaleSets})
+			fleet, err := azure.ReadFleet(ctx, client,
+				azure.ReadOptions{ScaleSets: s.cfg.ScaleSets})
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,8 @@ func TestStatusJSONFromSimProcess(t *testing.T) {
 				t.Errorf("scale set %v lacks key %q", s["name"], key)
 			}
 		}
-		if s["priority"] != "spot" && s["name"] != nil && strings.Contains(s["name"].(string), "func") {
+		if s["priority"] != "spot" && s["name"] != nil &&
+			strings.Contains(s["name"].(string), "func") {
 			t.Errorf("scale set %v priority = %v, want spot", s["name"], s["priority"])
 		}
 		instances, _ := s["instances"].([]any)

@@ -98,7 +98,8 @@ func (m *Model) SetFleet(fleet azure.Fleet) {
 	m.set = nil
 	for i := range fleet.ScaleSets {
 		s := &fleet.ScaleSets[i]
-		if strings.EqualFold(s.Name, m.name) && strings.EqualFold(s.ResourceGroup, m.resourceGroup) {
+		if strings.EqualFold(s.Name, m.name) &&
+			strings.EqualFold(s.ResourceGroup, m.resourceGroup) {
 			m.set = s
 		}
 	}

@@ -141,7 +141,8 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 	}
 	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, keys.Open) {
 		if s := m.Selected(); s != nil {
-			return m, screen.Open(screen.OpenScaleSetMsg{ResourceGroup: s.ResourceGroup, Name: s.Name})
+			return m, screen.Open(screen.OpenScaleSetMsg{
+				ResourceGroup: s.ResourceGroup, Name: s.Name})
 		}
 		return m, nil
 	}

@@ -442,7 +442,8 @@ func TestAccessLine(t *testing.T) {
 		result azure.AccessResult
 		want   string
 	}{
-		{azure.AccessResult{Capability: "write blobs", OK: true, Detail: "wrote x"}, "✓ write blobs"},
+		{azure.AccessResult{Capability: "write blobs", OK: true, Detail: "wrote x"},
+			"✓ write blobs"},
 		{azure.AccessResult{Capability: "write blobs", Grant: "Role on account a"},
 			"grant Role on account a"},
 		{azure.AccessResult{Capability: "read queue metadata", Skipped: true,
