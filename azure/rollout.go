@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -176,6 +177,14 @@ type RolloutLimits struct {
 	HealthTimeout time.Duration `json:"healthTimeout"`
 }
 
+// BatchText says how large the batches are, e.g. "20%" or "3 instances".
+func (l RolloutLimits) BatchText() string {
+	if l.BatchPercent > 0 {
+		return fmt.Sprintf("%d%%", l.BatchPercent)
+	}
+	return fmt.Sprintf("%d instances", l.BatchSize)
+}
+
 // RollingProgress is the latest rolling upgrade as Azure reports it.
 type RollingProgress struct {
 	Status     string `json:"status"` // rollingforward, completed, cancelled, faulted
@@ -206,6 +215,15 @@ type RolloutSummary struct {
 func (r Rollout) Summary() RolloutSummary {
 	return RolloutSummary{State: r.State, Label: r.Label, Batch: len(r.Batches),
 		Counts: r.Counts, Reason: r.Reason}
+}
+
+// CountedLabel is the label Counts are counted against: the rollout's, or while it rolls
+// back, the previous one's.
+func (r Rollout) CountedLabel() string {
+	if r.ModelRestored && r.RollbackTag != "" {
+		return r.RollbackTag
+	}
+	return r.Label
 }
 
 // Finished tells whether the rollout has reached a state it never leaves.

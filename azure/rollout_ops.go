@@ -160,6 +160,9 @@ func (e *RolloutEngine) checkRollback(ctx context.Context, r Rollout) (Rollout, 
 		return r, err
 	}
 	now := e.now()
+	back := r
+	back.Next.Tag = r.RollbackTag
+	r.Counts = countFleet(back, instances)
 	var behind []string
 	for _, in := range instances {
 		if evicted(in) {

@@ -260,6 +260,9 @@ func (e *RolloutEngine) followRolling(ctx context.Context, r Rollout) (Rollout, 
 		return r, err
 	}
 	r.Rolling = &progress
+	if instances, err := e.Target.ListInstances(ctx, r.ResourceGroup, r.ScaleSet); err == nil {
+		r.Counts = countFleet(r, instances)
+	}
 	now := e.now()
 	switch progress.Status {
 	case "completed":

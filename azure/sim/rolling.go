@@ -27,6 +27,10 @@ const (
 // then the longest script run.
 const rollingBatchGap = upgradeFor + 95*time.Second
 
+// extensionUpgradeResponse is the answer of a started extension rolling upgrade.
+type extensionUpgradeResponse = armcompute.
+	VirtualMachineScaleSetRollingUpgradesClientStartExtensionUpgradeResponse
+
 // rollingRun is the latest rolling upgrade of a scale set.
 type rollingRun struct {
 	started time.Time
@@ -44,7 +48,7 @@ func (s *Sim) rollingServer() fake.VirtualMachineScaleSetRollingUpgradesServer {
 // when the walk has reached every instance.
 func (s *Sim) beginExtensionUpgrade(ctx context.Context, resourceGroup, name string,
 	_ *armcompute.VirtualMachineScaleSetRollingUpgradesClientBeginStartExtensionUpgradeOptions) (
-	resp azfake.PollerResponder[armcompute.VirtualMachineScaleSetRollingUpgradesClientStartExtensionUpgradeResponse],
+	resp azfake.PollerResponder[extensionUpgradeResponse],
 	errResp azfake.ErrorResponder) {
 	now := s.lockAndAdvance()
 	defer s.mu.Unlock()

@@ -523,7 +523,7 @@ func writePlan(out io.Writer, r azure.Rollout, diff []azure.DiffLine,
 		fmt.Fprintf(out, "rollout of %s to scale set %s (resource group %s, %s upgrade "+
 			"mode)\n", r.Label, r.ScaleSet, r.ResourceGroup, r.UpgradeMode)
 		fmt.Fprintf(out, "  batches of %s, halt above %d%% unhealthy, %s between batches, "+
-			"%s for each batch to become healthy\n", batchText(r.Limits),
+			"%s for each batch to become healthy\n", r.Limits.BatchText(),
 			r.Limits.MaxUnhealthy, r.Limits.Pause, r.Limits.HealthTimeout)
 	}
 	if r.Next.Name != "" {
@@ -537,14 +537,6 @@ func writePlan(out io.Writer, r azure.Rollout, diff []azure.DiffLine,
 	}
 }
 
-// batchText says how large a rollout's batches are.
-func batchText(l azure.RolloutLimits) string {
-	if l.BatchPercent > 0 {
-		return fmt.Sprintf("%d%%", l.BatchPercent)
-	}
-	return fmt.Sprintf("%d instances", l.BatchSize)
-}
-
 // writeRolloutText prints a rollout's state, batches and instances.
 func writeRolloutText(out io.Writer, r azure.Rollout) {
 	fmt.Fprintf(out, "rollout %s of %s to %s: %s\n", r.ID, r.Label, r.ScaleSet, r.State)
@@ -553,7 +545,7 @@ func writeRolloutText(out io.Writer, r azure.Rollout) {
 	}
 	c := r.Counts
 	fmt.Fprintf(out, "  %d instances: %d on %s, %d healthy, %d unhealthy, %d evicted\n",
-		c.Total, c.Updated, r.Label, c.Healthy, c.Unhealthy, c.Evicted)
+		c.Total, c.Updated, r.CountedLabel(), c.Healthy, c.Unhealthy, c.Evicted)
 	for _, b := range r.Batches {
 		var parts []string
 		for _, in := range b.Instances {

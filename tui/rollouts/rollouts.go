@@ -220,7 +220,10 @@ func newForm(v *formValues, labels []azure.BundleLabel) *huh.Form {
 	return huh.NewForm(huh.NewGroup(
 		label,
 		huh.NewInput().Title("Batch").Description("a share (20%) or a count (3)").
-			Value(&v.batch).Validate(func(s string) error { _, _, err := share(s, true); return err }),
+			Value(&v.batch).Validate(func(s string) error {
+			_, _, err := share(s, true)
+			return err
+		}),
 		huh.NewInput().Title("Halt above unhealthy").Description("share of instances, e.g. 20%").
 			Value(&v.maxUnhealthy).Validate(func(s string) error {
 			_, _, err := share(s, false)

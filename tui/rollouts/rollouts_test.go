@@ -28,7 +28,8 @@ func TestFormLimits(t *testing.T) {
 		want azure.RolloutLimits
 	}{
 		{"share", formValues{batch: "30%", maxUnhealthy: "20%", pause: "0s", timeout: "10m"},
-			azure.RolloutLimits{BatchPercent: 30, MaxUnhealthy: 20, HealthTimeout: 10 * time.Minute}},
+			azure.RolloutLimits{BatchPercent: 30, MaxUnhealthy: 20,
+				HealthTimeout: 10 * time.Minute}},
 		{"count", formValues{batch: " 3 ", maxUnhealthy: "0%", pause: "30s", timeout: "5m"},
 			azure.RolloutLimits{BatchSize: 3, Pause: 30 * time.Second,
 				HealthTimeout: 5 * time.Minute}},

@@ -57,7 +57,10 @@ func (m *Model) planView() string {
 	}
 	r := m.plan.Rollout
 	lines := []string{theme.Title.Render(fmt.Sprintf("Plan: %s → %s on %s (%s mode)",
-		orPrevious(r.Previous.Tag), r.Label, r.ScaleSet, r.UpgradeMode))}
+		orPrevious(r.Previous.Tag), r.Label, r.ScaleSet, r.UpgradeMode)),
+		fmt.Sprintf("batches of %s · halt above %d%% unhealthy · %s between batches · %s "+
+			"to become healthy", r.Limits.BatchText(), r.Limits.MaxUnhealthy, r.Limits.Pause,
+			r.Limits.HealthTimeout)}
 	for _, f := range m.plan.Findings {
 		tone := theme.Busy
 		if f.Refuse {
@@ -92,7 +95,7 @@ func (m *Model) runningView() string {
 			r.Label)) + " on " + r.ScaleSet + "  " + theme.State(stateTone(r.State), r.State) +
 			m.driverNote(),
 		fmt.Sprintf("%d/%d on %s · %d healthy · %d unhealthy · %d evicted · %d installing",
-			c.Updated, c.Total, r.Label, c.Healthy, c.Unhealthy, c.Evicted, c.Pending),
+			c.Updated, c.Total, r.CountedLabel(), c.Healthy, c.Unhealthy, c.Evicted, c.Pending),
 	}
 	if r.Reason != "" {
 		reason := lipgloss.NewStyle().Width(max(m.width, 20)).Render(
