@@ -275,7 +275,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.push(watch.New(m.opts.Now)), nil
 	case key.Matches(msg, keys.Bundle) && m.top().Title() != "bundle" && !m.opts.ReadOnly:
 		return m.pushInit(bundles.New(m.opts.Bundles))
-	case key.Matches(msg, keys.Rollout) && !m.opts.ReadOnly:
+	case key.Matches(msg, keys.Rollout):
 		return m.openRolloutOfTop()
 	case key.Matches(msg, keys.Audit) && m.opts.AuditLog != nil &&
 		m.top().Title() != auditlog.Title:

@@ -40,7 +40,9 @@ func (m Model) openRollout(resourceGroup, name string) (tea.Model, tea.Cmd) {
 		}
 		return m.push(s), s.Reopen()
 	}
-	s := rollouts.New(m.opts.Rollouts, resourceGroup, name, "")
+	deps := m.opts.Rollouts
+	deps.ReadOnly = deps.ReadOnly || m.opts.ReadOnly
+	s := rollouts.New(deps, resourceGroup, name, "")
 	if m.rollouts == nil {
 		m.rollouts = map[string]*rollouts.Model{}
 	}

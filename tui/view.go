@@ -170,9 +170,10 @@ func (m Model) helpView() string {
 	var b strings.Builder
 	b.WriteString(theme.Title.Render("Keys of " + m.top().Title()))
 	b.WriteString("\n\n")
-	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit}
+	global := []key.Binding{keys.Watch, keys.Events, keys.Refresh, keys.Help, keys.Quit,
+		keys.Rollout}
 	if !m.opts.ReadOnly {
-		global = append(global, keys.Bundle, keys.Rollout)
+		global = append(global, keys.Bundle)
 	}
 	if m.changesAllowed() {
 		global = append(global, keys.Arm)

@@ -40,6 +40,8 @@ type Deps struct {
 	Help   string
 	// Poll is how often a running rollout steps or a watched one is read; 0 means 2s.
 	Poll time.Duration
+	// ReadOnly shows rollouts without any key that changes them (--read-only).
+	ReadOnly bool
 	// Audit, when set, records each change the screen makes.
 	Audit func(ctx context.Context, action string, r azure.Rollout, err error)
 }
@@ -187,6 +189,10 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 		return m.tickCmd()
 	}
 	m.record = msg.record
+	if m.deps.ReadOnly {
+		m.stage = stageRunning
+		return nil
+	}
 	return m.openForm()
 }
 
@@ -302,7 +308,7 @@ func (m *Model) handleKey(km tea.KeyMsg) tea.Cmd {
 		return m.openForm()
 	case m.stage != stageRunning || m.record == nil || m.busy:
 		return nil
-	case key.Matches(km, newKey) && m.record.Finished():
+	case key.Matches(km, newKey) && m.record.Finished() && !m.deps.ReadOnly:
 		return m.openForm()
 	}
 	for _, verb := range []string{"pause", "resume", "abort", "rollback"} {
@@ -319,6 +325,9 @@ var verbKeys = map[string]key.Binding{"pause": pauseKey, "resume": resumeKey,
 // allowed tells whether an operation fits the rollout's state.
 func (m *Model) allowed(verb string) bool {
 	r := m.record
+	if m.deps.ReadOnly {
+		return false
+	}
 	switch verb {
 	case "pause":
 		return !r.Stopped() && r.State != azure.RolloutRollingBack &&

@@ -117,3 +117,16 @@ func TestRunningViewFits(t *testing.T) {
 		}
 	}
 }
+
+func TestReadOnlyChangesNothing(t *testing.T) {
+	m := New(Deps{Driver: heldDriver{held: true}, ReadOnly: true}, "rg", "vmss-a", "")
+	m.record, m.stage = &azure.Rollout{State: azure.RolloutHalted}, stageRunning
+	for _, verb := range []string{"pause", "resume", "abort", "rollback"} {
+		if m.allowed(verb) {
+			t.Errorf("%s allowed under --read-only", verb)
+		}
+	}
+	if cmd := m.loaded(loadedMsg{}); cmd != nil || m.form != nil {
+		t.Error("--read-only opened the form of a new rollout")
+	}
+}

@@ -88,6 +88,10 @@ func (m *Model) planView() string {
 
 // runningView shows the rollout's state, counts, batches and the newest log lines.
 func (m *Model) runningView() string {
+	if m.record == nil {
+		return theme.Dim.Render("no rollout recorded for " + m.name + "; --read-only " +
+			"starts none")
+	}
 	r := m.record
 	c := r.Counts
 	lines := []string{
@@ -170,7 +174,7 @@ func (m *Model) keyLine() string {
 			parts = append(parts, theme.HelpKey.Render(k.Key)+" "+k.Desc)
 		}
 	}
-	if m.record.Finished() {
+	if m.record.Finished() && !m.deps.ReadOnly {
 		parts = append(parts, theme.HelpKey.Render("n")+" new rollout")
 	}
 	parts = append(parts, theme.HelpKey.Render("esc")+" back (it goes on)")
