@@ -191,7 +191,11 @@ func (d *RolloutDriver) Operate(ctx context.Context, r Rollout, verb string) (Ro
 			return r, err
 		}
 		return r, fmt.Errorf("%w: asked the process that drives the rollout of %s to %s; "+
-			"it does so at its next step", ErrRolloutAsked, r.ScaleSet, verb)
+			"it does so at its next step", ErrRolloutAsked, r.ScaleSet, verbText(verb))
+	}
+	// Done here: what was asked of a driver that has since stopped is void.
+	if _, err := d.store.takeAsked(ctx, r); err != nil {
+		return r, err
 	}
 	next, err := op(ctx, r, d.who)
 	if err != nil {
@@ -201,6 +205,21 @@ func (d *RolloutDriver) Operate(ctx context.Context, r Rollout, verb string) (Ro
 		d.letGo(context.WithoutCancel(ctx), next, true)
 	}
 	return next, nil
+}
+
+// Withdraw takes back what this operator asked of the rollout's driver and it has not
+// done yet.
+func (d *RolloutDriver) Withdraw(ctx context.Context, r Rollout) error {
+	_, err := d.store.takeAsked(ctx, r)
+	return err
+}
+
+// verbText spells a verb as a sentence does.
+func verbText(verb string) string {
+	if verb == "rollback" {
+		return "roll back"
+	}
+	return verb
 }
 
 // operation returns the engine's operation of a verb.

@@ -131,9 +131,8 @@ func (e *RolloutEngine) startRollback(ctx context.Context, r Rollout) (Rollout, 
 	return r, nil
 }
 
-// sendRollback upgrades every instance behind the restored model. The touched ones rerun
-// the previous script; the others already run it and only take the model, without a
-// rerun, since their settings and tag do not change.
+// sendRollback upgrades the instances the rollout touched, and only them, back to the
+// restored model: the others were left as they were and stay so.
 func (e *RolloutEngine) sendRollback(ctx context.Context, r Rollout) error {
 	instances, err := e.Target.ListInstances(ctx, r.ResourceGroup, r.ScaleSet)
 	if err != nil {
@@ -141,7 +140,7 @@ func (e *RolloutEngine) sendRollback(ctx context.Context, r Rollout) error {
 	}
 	var send []string
 	for _, in := range instances {
-		if !onModel(in, r.RollbackTag) {
+		if containsString(r.Touched, in.ID) && !onModel(in, r.RollbackTag) {
 			send = append(send, in.ID)
 		}
 	}
@@ -165,7 +164,7 @@ func (e *RolloutEngine) checkRollback(ctx context.Context, r Rollout) (Rollout, 
 	r.Counts = countFleet(back, instances)
 	var behind []string
 	for _, in := range instances {
-		if evicted(in) {
+		if evicted(in) || r.UpgradeMode == "manual" && !containsString(r.Touched, in.ID) {
 			continue
 		}
 		if !onModel(in, r.RollbackTag) || judge(in, r.HasHealth) == verdictWaiting {
@@ -174,7 +173,7 @@ func (e *RolloutEngine) checkRollback(ctx context.Context, r Rollout) (Rollout, 
 	}
 	if len(behind) == 0 {
 		r.State, r.WaitUntil = RolloutRolledBack, nil
-		r.note(now, "rolled back: every instance is on "+r.RollbackTag)
+		r.note(now, "rolled back: the instances it touched are on "+r.RollbackTag)
 		return r, nil
 	}
 	if r.WaitUntil != nil && now.After(*r.WaitUntil) {

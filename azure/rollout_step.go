@@ -349,5 +349,8 @@ func sentLine(index, sent, size int) string {
 		return fmt.Sprintf("batch %d: upgrade sent to %d of %d instances (the others have "+
 			"the new model already)", index, sent, size)
 	}
+	if sent == 1 {
+		return fmt.Sprintf("batch %d: upgrade sent to 1 instance", index)
+	}
 	return fmt.Sprintf("batch %d: upgrade sent to %d instances", index, sent)
 }

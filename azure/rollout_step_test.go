@@ -105,6 +105,12 @@ func TestRolloutHaltsOnFailingBundle(t *testing.T) {
 					t.Errorf("instance %s on %s (%s), want v7 succeeded", in.ID, in.Label,
 						in.Extension.State)
 				}
+				// Only the first batch was touched: the rollback leaves the rest alone.
+				touched := containsString(r.Touched, in.ID)
+				if want := map[bool]int{true: 2, false: 0}[touched]; f.upgrades[in.ID] != want {
+					t.Errorf("instance %s (touched %v) upgraded %d times, want %d", in.ID,
+						touched, f.upgrades[in.ID], want)
+				}
 			}
 		})
 	}

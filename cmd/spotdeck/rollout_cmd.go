@@ -253,6 +253,11 @@ func (fl *rolloutFlags) limits() (azure.RolloutLimits, error) {
 		return azure.RolloutLimits{}, usageError{fmt.Errorf("--batch %q: a batch must hold "+
 			"instances; give a share from 1%% to 100%% or a count such as 3", fl.batch)}
 	}
+	if fl.sasValidity != 0 && (!fl.sas || fl.sasValidity < time.Hour) {
+		return azure.RolloutLimits{}, usageError{fmt.Errorf("--sas-validity %s: give 1h or "+
+			"more, with --sas (without it instances read with the scale set's identity)",
+			fl.sasValidity)}
+	}
 	if fl.pause < 0 || fl.healthTimeout <= 0 || fl.sasValidity < 0 {
 		return azure.RolloutLimits{}, usageError{fmt.Errorf("--pause %s, --health-timeout "+
 			"%s, --sas-validity %s: the pause and the validity must not be negative and the "+
@@ -429,7 +434,7 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 	if errors.Is(err, azure.ErrRolloutAsked) {
 		fmt.Fprintln(cmd.OutOrStdout(), strings.TrimPrefix(err.Error(),
 			azure.ErrRolloutAsked.Error()+": "))
-		return waitAnswered(ctx, cmd.OutOrStdout(), env, r, verb, fl.poll)
+		return waitAnswered(ctx, cmd.OutOrStdout(), env, driver, r, verb, fl.poll)
 	}
 	if err != nil {
 		return err
@@ -446,17 +451,20 @@ func runRolloutVerb(cmd *cobra.Command, g *globals, fl *rolloutFlags, verb strin
 const answeredTimeout = 2 * time.Minute
 
 // waitAnswered waits until the record shows that the process driving the rollout carried
-// out the verb, printing the record's new lines.
-func waitAnswered(ctx context.Context, out io.Writer, env *rolloutEnv, r azure.Rollout,
-	verb string, poll time.Duration) error {
+// out the verb, printing the record's new lines. When that process stops driving (it died,
+// or an earlier request stopped it) the lock comes free and the verb is carried out here.
+// What is still asked when the wait ends is taken back.
+func waitAnswered(ctx context.Context, out io.Writer, env *rolloutEnv,
+	driver *azure.RolloutDriver, r azure.Rollout, verb string, poll time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, answeredTimeout)
 	defer cancel()
 	shown := len(r.Log)
 	for {
 		if err := sleepRollout(ctx, poll); err != nil {
-			return fmt.Errorf("the process driving the rollout did not %s it within %s: "+
-				"is it still running? (spotdeck rollout status --scale-set %s)", verb,
-				answeredTimeout, r.ScaleSet)
+			_ = driver.Withdraw(context.WithoutCancel(ctx), r)
+			return fmt.Errorf("the process driving the rollout did not %s it within %s, and "+
+				"its lock did not lapse; the request is withdrawn (spotdeck rollout status "+
+				"--scale-set %s)", verb, answeredTimeout, r.ScaleSet)
 		}
 		now, err := env.store.Load(ctx, env.group, r.ScaleSet)
 		if err != nil {
@@ -464,6 +472,12 @@ func waitAnswered(ctx context.Context, out io.Writer, env *rolloutEnv, r azure.R
 		}
 		shown = printNewLines(out, now, shown)
 		if answered(now, verb) {
+			return nil
+		}
+		// Refused while the driver holds the lock (it is asked again); done here once
+		// the lock is free.
+		if done, err := driver.Operate(ctx, now, verb); err == nil {
+			printNewLines(out, done, shown)
 			return nil
 		}
 	}
@@ -505,6 +519,10 @@ func rolloutAuditor(log *audit.Log, client *azure.Client) func(context.Context, 
 	)
 	return func(ctx context.Context, action string, r azure.Rollout, err error) {
 		once.Do(func() { who = identify(ctx, client) })
+		if errors.Is(err, azure.ErrRolloutAsked) {
+			// Not a failure: the driving process carries it out and records its step.
+			action, err = action+"-asked", nil
+		}
 		rec := audit.NewRecord(who, action, []string{r.ResourceGroup + "/" + r.ScaleSet},
 			map[string]string{"label": r.Label, "state": r.State})
 		rec.Result = audit.Outcome(err)

@@ -78,10 +78,12 @@ func (m *Model) planView() string {
 			" back")
 	}
 	lines = append(lines, "", "extension "+r.Next.Name+":")
+	// Diff lines wrap: what changes is often at the end of a long command or link.
+	wrap := lipgloss.NewStyle().Width(max(m.width, 20))
 	for _, d := range m.plan.Diff {
 		lines = append(lines, "  "+d.Field,
-			theme.ErrorLine.Render("    - "+azure.MaskSAS(d.Old)),
-			theme.OKLine.Render("    + "+azure.MaskSAS(d.New)))
+			wrap.Render(theme.ErrorLine.Render("    - "+azure.MaskSAS(d.Old))),
+			wrap.Render(theme.OKLine.Render("    + "+azure.MaskSAS(d.New))))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -96,10 +98,12 @@ func (m *Model) runningView() string {
 	c := r.Counts
 	lines := []string{
 		theme.Title.Render(fmt.Sprintf("Rollout %s → %s", orPrevious(r.Previous.Tag),
-			r.Label)) + " on " + r.ScaleSet + "  " + theme.State(stateTone(r.State), r.State) +
-			m.driverNote(),
+			r.Label)) + " on " + r.ScaleSet + "  " + theme.State(stateTone(r.State), r.State),
 		fmt.Sprintf("%d/%d on %s · %d healthy · %d unhealthy · %d evicted · %d installing",
 			c.Updated, c.Total, r.CountedLabel(), c.Healthy, c.Unhealthy, c.Evicted, c.Pending),
+	}
+	if note := m.driverNote(); note != "" {
+		lines = append(lines, note)
 	}
 	if r.Reason != "" {
 		reason := lipgloss.NewStyle().Width(max(m.width, 20)).Render(
@@ -125,7 +129,7 @@ func (m *Model) driverNote() string {
 	if r.Finished() || r.Stopped() || m.deps.Driver.Holds(*r) {
 		return ""
 	}
-	return theme.Dim.Render(" · driven by another process; P, X and B ask it")
+	return theme.Dim.Render("driven by another process; P, X and B ask it")
 }
 
 // batchLines lists the newest batches, one line each, with each instance's state.
