@@ -236,7 +236,8 @@ func (e *RolloutEngine) checkBatch(ctx context.Context, r Rollout) (Rollout, err
 	}
 	batch.Finished = &now
 	r.note(now, fmt.Sprintf("batch %d passed", batch.Index))
-	if r.Limits.Pause > 0 {
+	// No pause after the last batch: nothing is left to wait for.
+	if r.Limits.Pause > 0 && len(instancesBehind(r, instances)) > 0 {
 		until := now.Add(r.Limits.Pause)
 		r.PauseUntil, r.State = &until, RolloutPausing
 		return r, nil

@@ -236,7 +236,8 @@ func newForm(v *formValues, labels []azure.BundleLabel) *huh.Form {
 			return err
 		}),
 		huh.NewInput().Title("Pause between batches").Value(&v.pause).Validate(duration),
-		huh.NewInput().Title("Health timeout per batch").Value(&v.timeout).Validate(duration),
+		huh.NewInput().Title("Health timeout per batch").Value(&v.timeout).
+			Validate(positiveDuration),
 	)).WithShowHelp(true)
 }
 
@@ -262,6 +263,13 @@ func share(text string, countOK bool) (percent, count int, err error) {
 		return 0, 0, fmt.Errorf("%q: give a share such as 20%%", text)
 	}
 	return 0, n, nil
+}
+
+func positiveDuration(s string) error {
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err != nil || d <= 0 {
+		return fmt.Errorf("%q: give a duration above zero such as 10m", s)
+	}
+	return nil
 }
 
 func duration(s string) error {
