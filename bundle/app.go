@@ -37,13 +37,21 @@ func checkHostJSON(app *source) []Finding {
 // names listed in functions.metadata (isolated worker apps).
 func functionNames(app *source) ([]string, []Finding) {
 	set := map[string]bool{}
+	var findings []Finding
 	for _, e := range app.entries {
 		dir, file := path.Split(e.name)
-		if file == "function.json" && strings.Count(dir, "/") == 1 {
-			set[strings.TrimSuffix(dir, "/")] = true
+		if file != "function.json" || strings.Count(dir, "/") != 1 {
+			continue
 		}
+		if err := checkJSON(e); err != nil {
+			// The host does not load a function whose function.json does not parse.
+			findings = append(findings, errorf(app.where(e.name),
+				"fix the JSON, or publish the app again", "%s is not valid JSON: %v", e.name,
+				err))
+			continue
+		}
+		set[strings.TrimSuffix(dir, "/")] = true
 	}
-	var findings []Finding
 	if e, ok := app.lookup("functions.metadata"); ok {
 		names, err := metadataNames(e)
 		if err != nil {
@@ -61,6 +69,16 @@ func functionNames(app *source) ([]string, []Finding) {
 	}
 	sort.Strings(names)
 	return names, findings
+}
+
+// checkJSON reads a small JSON file of the app and tells whether it parses.
+func checkJSON(e entry) error {
+	data, err := readSmall(e.open, maxConfigFile)
+	if err != nil {
+		return err
+	}
+	var v any
+	return json.Unmarshal(data, &v)
 }
 
 // metadataNames reads the function names of a functions.metadata file.

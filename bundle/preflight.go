@@ -108,7 +108,9 @@ func (in *inspection) checkHost() {
 		return
 	}
 	in.hostVersion = hostVersion(in.host)
-	if !hasEntriesUnder(in.host, "workers/") {
+	runtime, _ := envKeyVar(in.env, "FUNCTIONS_WORKER_RUNTIME")
+	isolated := strings.EqualFold(runtime.Value, "dotnet-isolated")
+	if !hasEntriesUnder(in.host, "workers/") && !isolated {
 		in.findings = append(in.findings, warnf(in.host.where("workers/"),
 			"publish the host with its language workers unless the app is .NET isolated",
 			"no workers in the host: the install script will create an empty workers folder"))

@@ -57,6 +57,11 @@ func TestPreflightErrors(t *testing.T) {
 			files["host.json"] = `{"version": "2.0",`
 			o.AppPath = withFiles(t, files)
 		}, "host.json is not a JSON object", "host.json"},
+		{"function.json not JSON", func(t *testing.T, o *Options) {
+			files := appFiles()
+			files["TimerJob/function.json"] = `{bad json`
+			o.AppPath = withFiles(t, files)
+		}, "TimerJob/function.json is not valid JSON", "function.json"},
 		{"invalid env key", func(t *testing.T, o *Options) {
 			o.EnvPath = withEnv(t, "FUNCTIONS_WORKER_RUNTIME=dotnet\nMY-KEY=1\n")
 		}, `key "MY-KEY" is not a valid name`, "bad.env:2"},
@@ -365,5 +370,27 @@ func TestPreflightPointsAtNestedInputs(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("findings %v lack fixes %v", findings, want)
+	}
+}
+
+// TestPreflightIsolatedAppNeedsNoWorkers: a .NET isolated app brings its worker, so a host
+// without a workers folder is no warning for it.
+func TestPreflightIsolatedAppNeedsNoWorkers(t *testing.T) {
+	opts := fixture(t)
+	files := hostFiles()
+	delete(files, "workers/node/worker.config.json")
+	opts.HostPath = withFiles(t, files)
+	opts.AppPath = withFiles(t, map[string]string{"host.json": "{}",
+		"worker.config.json": `{"description":{"language":"dotnet-isolated"}}`,
+		"functions.metadata": `[{"name":"Orders"}]`})
+	opts.EnvPath = withEnv(t, "FUNCTIONS_WORKER_RUNTIME=dotnet-isolated\n")
+	findings, err := Preflight(opts)
+	if err != nil {
+		t.Fatalf("Preflight: %v", err)
+	}
+	for _, f := range findings {
+		if strings.Contains(f.Message, "workers") {
+			t.Errorf("finding %v for an isolated app", f)
+		}
 	}
 }
