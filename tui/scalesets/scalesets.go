@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"spotdeck/azure"
 	"spotdeck/events"
@@ -20,7 +21,7 @@ import (
 )
 
 // detailLines is the height of the pane under the table that describes the selected row.
-const detailLines = 5
+const detailLines = 7
 
 var columns = []table.Column{
 	{Title: "NAME", Width: 16, Grow: true},
@@ -263,7 +264,26 @@ func (m *Model) details() string {
 	if s.InstancesErr != nil {
 		lines = append(lines, theme.ErrorLine.Render("✗ instances: "+s.InstancesErr.Error()))
 	}
-	return strings.Join(lines, "\n")
+	return wrapLines(lines, m.width, detailLines)
+}
+
+// wrapLines wraps each line to width, so that the end of a detail stays readable, and
+// keeps at most rows lines.
+func wrapLines(lines []string, width, rows int) string {
+	wrap := lipgloss.NewStyle().Width(max(width, 20))
+	var out []string
+	for _, line := range lines {
+		if line == "" {
+			continue
+		}
+		for _, part := range strings.Split(wrap.Render(line), "\n") {
+			out = append(out, strings.TrimRight(part, " "))
+		}
+	}
+	if len(out) > rows {
+		out = out[:rows]
+	}
+	return strings.Join(out, "\n")
 }
 
 // restoreText tells whether Spot restore brings evicted instances back, when known.
