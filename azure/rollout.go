@@ -217,6 +217,20 @@ func (r Rollout) Summary() RolloutSummary {
 		Counts: r.Counts, Reason: r.Reason}
 }
 
+// ModeNote says what the scale set's upgrade mode changes about the operator's limits;
+// "" in manual mode, where spotdeck makes the batches itself.
+func (r Rollout) ModeNote() string {
+	switch r.UpgradeMode {
+	case "rolling":
+		return "rolling mode: Azure makes the batches by the scale set's rolling upgrade " +
+			"policy; the batch size and pause are not used"
+	case "automatic":
+		return "automatic mode: every instance takes the new model by itself; spotdeck " +
+			"watches them converge, the batch size and pause are not used"
+	}
+	return ""
+}
+
 // CountedLabel is the label Counts are counted against: the rollout's, or while it rolls
 // back, the previous one's.
 func (r Rollout) CountedLabel() string {

@@ -543,6 +543,9 @@ func writePlan(out io.Writer, r azure.Rollout, diff []azure.DiffLine,
 		fmt.Fprintf(out, "  batches of %s, halt above %d%% unhealthy, %s between batches, "+
 			"%s for each batch to become healthy\n", r.Limits.BatchText(),
 			r.Limits.MaxUnhealthy, r.Limits.Pause, r.Limits.HealthTimeout)
+		if note := r.ModeNote(); note != "" {
+			fmt.Fprintln(out, "  "+note)
+		}
 	}
 	if r.Next.Name != "" {
 		fmt.Fprintf(out, "extension %s:\n", r.Next.Name)

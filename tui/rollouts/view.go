@@ -61,6 +61,9 @@ func (m *Model) planView() string {
 		fmt.Sprintf("batches of %s · halt above %d%% unhealthy · %s between batches · %s "+
 			"to become healthy", r.Limits.BatchText(), r.Limits.MaxUnhealthy, r.Limits.Pause,
 			r.Limits.HealthTimeout)}
+	if note := r.ModeNote(); note != "" {
+		lines = append(lines, theme.WarnLine.Render(note))
+	}
 	for _, f := range m.plan.Findings {
 		tone := theme.Busy
 		if f.Refuse {
