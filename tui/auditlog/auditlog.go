@@ -84,12 +84,7 @@ func (m *Model) SetRecords(records []audit.Record, err error, warning string) {
 
 // Update handles the filter and movement keys.
 func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
-	before := m.filter.Query()
-	var used bool
-	if m.filter, used = m.filter.Update(msg); used {
-		if m.filter.Query() != before {
-			m.applyFilter()
-		}
+	if m.filter.Take(msg, m.applyFilter) {
 		return m, nil
 	}
 	m.table = m.table.Update(msg)

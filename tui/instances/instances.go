@@ -123,12 +123,7 @@ func (m *Model) Selected() *azure.Instance {
 
 // Update handles the filter and the movement keys.
 func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
-	before := m.filter.Query()
-	var used bool
-	if m.filter, used = m.filter.Update(msg); used {
-		if m.filter.Query() != before {
-			m.applyFilter()
-		}
+	if m.filter.Take(msg, m.applyFilter) {
 		return m, nil
 	}
 	if km, ok := msg.(tea.KeyMsg); ok && m.changes && m.set != nil {

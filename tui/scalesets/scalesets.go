@@ -132,12 +132,7 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 			return m, m.ask(azure.ActionMaxPrice)
 		}
 	}
-	before := m.filter.Query()
-	var used bool
-	if m.filter, used = m.filter.Update(msg); used {
-		if m.filter.Query() != before {
-			m.applyFilter()
-		}
+	if m.filter.Take(msg, m.applyFilter) {
 		return m, nil
 	}
 	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, keys.Open) {

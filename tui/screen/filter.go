@@ -89,3 +89,15 @@ func (f Filter) View() string {
 	}
 	return ""
 }
+
+// Take passes msg to the filter and calls refilter when the query changed. It tells
+// whether the filter took the message, in which case the screen does nothing more with it.
+func (f *Filter) Take(msg tea.Msg, refilter func()) bool {
+	before := f.Query()
+	next, used := f.Update(msg)
+	*f = next
+	if used && f.Query() != before {
+		refilter()
+	}
+	return used
+}
