@@ -280,7 +280,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, keys.Audit) && m.opts.AuditLog != nil &&
 		m.top().Title() != auditlog.Title:
 		return m.push(auditlog.New(m.opts.Wall)), readAuditCmd(m.opts)
-	case key.Matches(msg, keys.Back) && len(m.stack) > 1:
+	case key.Matches(msg, keys.Back) && len(m.stack) > 1 && !m.topFiltered():
 		m.stack = m.stack[:len(m.stack)-1]
 		return m, nil
 	}
@@ -369,6 +369,12 @@ func (m Model) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) top() screen.Screen { return m.stack[len(m.stack)-1] }
+
+// topFiltered tells whether the top screen has a filter applied, which esc clears first.
+func (m Model) topFiltered() bool {
+	f, ok := m.top().(interface{ Filtered() bool })
+	return ok && f.Filtered()
+}
 
 // bodyHeight is what is left for a screen under the header and above the status line.
 func (m Model) bodyHeight() int { return max(m.height-2, 3) }

@@ -644,3 +644,26 @@ func TestScaleSetDetailsShowSpotPriceAndRate(t *testing.T) {
 		t.Errorf("details lack %q:\n%s", want, view)
 	}
 }
+
+// TestEscClearsAKeptFilterFirst: on a screen with a filter applied, esc clears it and stays;
+// the next esc goes back. While a filter is typed, change keys are letters of it.
+func TestEscClearsAKeptFilterFirst(t *testing.T) {
+	m := press(t, loaded(t, sampleReader(), 80, 24), "enter")
+	screenName := m.top().Title()
+	m = press(t, m, "/", "0", "enter")
+	if !m.topFiltered() {
+		t.Fatal("the filter was not kept")
+	}
+	m = press(t, m, "esc")
+	if m.top().Title() != screenName || m.topFiltered() {
+		t.Fatalf("first esc: on %q, filtered %v; want %q unfiltered", m.top().Title(),
+			m.topFiltered(), screenName)
+	}
+	if m = press(t, m, "esc"); m.top().Title() != "scale sets" {
+		t.Errorf("second esc: on %q, want scale sets", m.top().Title())
+	}
+	m = press(t, armedConsole(t, &fakeActor{}, false), "/", "c")
+	if view := m.View(); !strings.Contains(view, "/c") || strings.Contains(view, "capacity") {
+		t.Errorf("c while filtering did not type into the filter:\n%s", m.View())
+	}
+}

@@ -173,3 +173,6 @@ func resultCell(result string) string {
 	}
 	return theme.State(theme.Bad, result)
 }
+
+// Filtered tells whether the rows are filtered, so that esc clears the filter first.
+func (m *Model) Filtered() bool { return m.filter.Kept() }

@@ -302,3 +302,6 @@ func LabelCell(instance, model string) string {
 		return theme.State(theme.Busy, instance+" → "+model)
 	}
 }
+
+// Filtered tells whether the rows are filtered, so that esc clears the filter first.
+func (m *Model) Filtered() bool { return m.filter.Kept() }

@@ -80,6 +80,7 @@ type Model struct {
 	record        *azure.Rollout
 	err           error
 	note          string // what was asked of another process
+	queued        string // a confirmed operation waiting for the request in flight
 	busy          bool   // a request to Azure or storage is in flight
 	width, height int
 }
@@ -314,7 +315,7 @@ func (m *Model) handleKey(km tea.KeyMsg) tea.Cmd {
 		return screen.Open(m.startChange())
 	case m.stage == stagePlan && key.Matches(km, newKey):
 		return m.openForm()
-	case m.stage != stageRunning || m.record == nil || m.busy:
+	case m.stage != stageRunning || m.record == nil:
 		return nil
 	case key.Matches(km, newKey) && m.record.Finished() && !m.deps.ReadOnly:
 		return m.openForm()
@@ -406,7 +407,12 @@ func (m *Model) start() tea.Cmd {
 
 // operate runs a confirmed operation.
 func (m *Model) operate(verb string) tea.Cmd {
-	if m.record == nil || m.busy {
+	if m.record == nil {
+		return nil
+	}
+	if m.busy {
+		// A reading or step is in flight: the operation runs when it has come back.
+		m.queued = verb
 		return nil
 	}
 	m.busy = true
@@ -425,6 +431,10 @@ func (m *Model) took(msg recordMsg) tea.Cmd {
 	}
 	first := m.stage != stageRunning
 	m.record, m.stage = &msg.record, stageRunning
+	if verb := m.queued; verb != "" {
+		m.queued = ""
+		return m.operate(verb)
+	}
 	if first || !msg.record.Finished() {
 		return m.tickCmd()
 	}

@@ -124,7 +124,9 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 	if m.asking != "" {
 		return m, m.updatePrompt(msg)
 	}
-	if km, ok := msg.(tea.KeyMsg); ok && m.changes && m.Selected() != nil {
+	km, isKey := msg.(tea.KeyMsg)
+	// While the filter takes typing, c and p are letters of the query.
+	if isKey && m.changes && m.Selected() != nil && !m.filter.Active() {
 		switch {
 		case key.Matches(km, keys.Scale):
 			return m, m.ask(azure.ActionScale)
@@ -135,7 +137,7 @@ func (m *Model) Update(msg tea.Msg) (screen.Screen, tea.Cmd) {
 	if m.filter.Take(msg, m.applyFilter) {
 		return m, nil
 	}
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, keys.Open) {
+	if isKey && key.Matches(km, keys.Open) {
 		if s := m.Selected(); s != nil {
 			return m, screen.Open(screen.OpenScaleSetMsg{
 				ResourceGroup: s.ResourceGroup, Name: s.Name})
@@ -343,3 +345,6 @@ func spotLine(s azure.ScaleSet, infos []azure.SpotInfo) string {
 	}
 	return "Spot price and eviction rate: not read yet"
 }
+
+// Filtered tells whether the rows are filtered, so that esc clears the filter first.
+func (m *Model) Filtered() bool { return m.filter.Kept() }

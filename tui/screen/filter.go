@@ -101,3 +101,6 @@ func (f *Filter) Take(msg tea.Msg, refilter func()) bool {
 	}
 	return used
 }
+
+// Kept tells whether a query is applied, which esc clears before it leaves the screen.
+func (f Filter) Kept() bool { return f.Query() != "" }

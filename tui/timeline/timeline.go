@@ -121,3 +121,6 @@ func KindCell(e events.Event) string {
 		return theme.State(theme.Info, word)
 	}
 }
+
+// Filtered tells whether the rows are filtered, so that esc clears the filter first.
+func (m *Model) Filtered() bool { return m.filter.Kept() }
